@@ -1,0 +1,112 @@
+"""Audio I/O with validation: soundfile for reading/writing, soxr for resampling.
+
+Every reader check raises :class:`AudioError` naming the file, and every writer writes a temporary
+file in the destination folder and renames it, so an interrupted run never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from slimsep.errors import AudioError
+
+
+def read_audio(
+    path: str | Path,
+    expected_sr: int | None = None,
+    max_channels: int | None = None,
+    allow_silent: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Read a file as float32 ``[channels, samples]`` and check that it is usable.
+
+    ``expected_sr`` makes a different sample rate an error (training data must never be resampled
+    silently); ``max_channels`` bounds the channel count.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "file does not exist")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(path, f"unreadable or unsupported audio format ({_short(exc)})") from None
+    data = np.ascontiguousarray(data.T)
+    check_waveform(data, path, allow_silent=allow_silent)
+    if expected_sr is not None and sr != expected_sr:
+        raise AudioError(path, f"sample rate is {sr} Hz, expected {expected_sr} Hz")
+    if max_channels is not None and data.shape[0] > max_channels:
+        raise AudioError(path, f"has {data.shape[0]} channels, at most {max_channels} supported")
+    return data, int(sr)
+
+
+def audio_info(path: str | Path) -> sf._SoundFileInfo:
+    """Header information (rate, frames, channels) without decoding; errors name the file."""
+    try:
+        return sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(path, f"unreadable or unsupported audio format ({_short(exc)})") from None
+
+
+def check_waveform(data: np.ndarray, path: str | Path = "<array>", allow_silent: bool = True) -> None:
+    """Reject empty, non-finite and (optionally) all-zero signals with a message naming the source."""
+    if data.size == 0 or data.shape[-1] == 0:
+        raise AudioError(path, "contains no samples (zero length)")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(path, "contains NaN or Inf samples")
+    if not allow_silent and not np.any(data):
+        raise AudioError(path, "is all zeros (digital silence)")
+
+
+def resample(data: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample ``[..., samples]`` float32 audio with soxr (high quality); identity when rates match."""
+    if sr_in == sr_out:
+        return data
+    flat = data.reshape(-1, data.shape[-1])
+    out = np.stack([soxr.resample(ch, sr_in, sr_out, quality="HQ") for ch in flat])
+    return out.reshape(*data.shape[:-1], out.shape[-1]).astype(np.float32)
+
+
+def write_audio(path: str | Path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> Path:
+    """Write ``[channels, samples]`` or ``[samples]`` audio atomically (temp file + rename).
+
+    The default subtype is 32-bit float so no clipping or rescaling is ever applied implicitly.
+    """
+    path = Path(path)
+    data = np.asarray(data, dtype=np.float32)
+    frames = data.T if data.ndim == 2 else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.wav", dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, frames, sr, subtype=subtype, format="WAV")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a text file (JSON, CSV, Markdown) atomically in its destination folder."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

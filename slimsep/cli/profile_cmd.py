@@ -1,0 +1,35 @@
+"""``slimsep profile``: analytic GMAC/s and measured CPU time per width."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from slimsep.models.config import NAMED_CONFIGS, get_config
+from slimsep.models.dsn import DSN
+from slimsep.models.serialization import load_model
+from slimsep.profiling import profile_model, rows_to_json, rows_to_table
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("profile", help="GMAC/s and measured CPU ms per second of audio, per width",
+                              description="Benchmark each static width and a mixed per-chunk assignment.")
+    p.add_argument("--config", default="small", choices=sorted(NAMED_CONFIGS),
+                   help="named architecture (random weights; speed does not depend on them)")
+    p.add_argument("--model", help="a slimsep model file; overrides --config")
+    p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.model) if args.model else DSN(get_config(args.config))
+    rows = profile_model(model, seconds=args.seconds, threads=args.threads, runs=args.runs)
+    if args.json:
+        print(json.dumps(rows_to_json(rows), indent=2))
+    else:
+        print(f"model: {model.cfg.name}, {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
+              f"{args.threads} thread(s)")
+        print(rows_to_table(rows))
+    return 0

@@ -1,0 +1,17 @@
+"""One exception type for every user-facing problem, so the CLI can print one clear line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SlimsepError(Exception):
+    """A problem the user can fix (bad file, bad option); printed as one line, never as a traceback."""
+
+
+class AudioError(SlimsepError):
+    """An audio file that cannot be used; the message always names the file."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")

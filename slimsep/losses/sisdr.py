@@ -1,0 +1,42 @@
+"""Scale-invariant SDR and permutation-invariant training (PIT), shared by losses and metrics."""
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+
+def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8, zero_mean: bool = True) -> torch.Tensor:
+    """SI-SDR in dB over the last axis (Le Roux et al., 2019); any leading shape."""
+    if zero_mean:
+        est = est - est.mean(-1, keepdim=True)
+        ref = ref - ref.mean(-1, keepdim=True)
+    scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
+    target = scale * ref
+    noise = est - target
+    return 10 * torch.log10((target.pow(2).sum(-1) + eps) / (noise.pow(2).sum(-1) + eps))
+
+
+def pairwise_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """``est`` [B, S, T], ``ref`` [B, S, T] -> [B, S_est, S_ref] SI-SDR of every pairing."""
+    return si_sdr(est.unsqueeze(2), ref.unsqueeze(1), eps=eps)
+
+
+def pit_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Best-permutation mean SI-SDR per utterance [B], and the permutation [B, S].
+
+    ``perm[b, i]`` is the estimate assigned to reference ``i``; exhaustive search (S! is tiny for S<=3).
+    """
+    pair = pairwise_si_sdr(est, ref, eps)
+    S = est.shape[1]
+    perms = torch.tensor(list(itertools.permutations(range(S))), device=est.device)  # [P, S]
+    refs = torch.arange(S, device=est.device)
+    scores = pair[:, perms, refs].mean(-1)  # [B, P]
+    best = scores.argmax(-1)
+    return scores.gather(1, best[:, None]).squeeze(1), perms[best]
+
+
+def reorder_sources(est: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """Reorder ``est`` [B, S, ...] so source ``i`` is ``est[b, perm[b, i]]`` (aligned to the references)."""
+    index = perm.reshape(*perm.shape, *([1] * (est.dim() - 2))).expand(-1, -1, *est.shape[2:])
+    return est.gather(1, index)

@@ -1,0 +1,115 @@
+"""Model configuration: every hyper-parameter needed to rebuild a DSN, serialisable to a plain dict."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from slimsep.errors import SlimsepError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a Dynamic Slimmable Network (see DESIGN.md §2).
+
+    ``widths`` are the utilisation factors the slimmable layers can run at, ascending; 0.0 means
+    "skip the slimmable layers for this chunk". ``slim_inter`` lets the per-token parts of the
+    inter-chunk layers (Q/K/V/output projections and FFN) follow each chunk's width, with attention
+    across chunks kept over every head that any chunk uses (DESIGN.md "Mind Amdahl").
+    """
+
+    sample_rate: int = 8000
+    n_src: int = 2
+    n_filters: int = 256  # N, encoder channels
+    kernel_size: int = 16  # L, encoder window; stride L/2
+    d_model: int = 256  # D, separator width (residual stream, never slimmed)
+    n_heads: int = 8
+    head_dim: int | None = None  # default d_model // n_heads
+    ffn_dim: int = 1024
+    chunk_size: int = 250  # K frames per chunk, hop K/2
+    n_blocks: int = 2  # R dual-path blocks
+    intra_layers: int = 8
+    inter_layers: int = 8
+    widths: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+    slim_inter: bool = True
+    mask_act: str = "relu"
+    gate_hidden: int = 64
+    gate_init_bias: float = 2.0  # initial logit advantage of the full width, so gates start wide
+    name: str = "custom"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        widths = tuple(float(w) for w in self.widths)
+        object.__setattr__(self, "widths", widths)
+        problems = []
+        if list(widths) != sorted(set(widths)) or not widths or widths[-1] != 1.0:
+            problems.append(f"widths must be ascending, unique and end at 1.0, got {widths}")
+        if any(w < 0 or w > 1 for w in widths):
+            problems.append(f"widths must lie in [0, 1], got {widths}")
+        if self.kernel_size % 2 or self.chunk_size % 2:
+            problems.append("kernel_size and chunk_size must be even (50 % overlap)")
+        if self.head_dim is None and self.d_model % self.n_heads:
+            problems.append(f"d_model {self.d_model} not divisible by n_heads {self.n_heads}")
+        if self.mask_act not in ("relu", "sigmoid"):
+            problems.append(f"mask_act must be relu or sigmoid, got {self.mask_act!r}")
+        if problems:
+            raise SlimsepError("invalid model config: " + "; ".join(problems))
+
+    @property
+    def attn_head_dim(self) -> int:
+        return self.head_dim or self.d_model // self.n_heads
+
+    @property
+    def attn_dim(self) -> int:
+        return self.n_heads * self.attn_head_dim
+
+    def heads_at(self, width: float) -> int:
+        """Attention heads used at a width: the first ceil(u * heads)."""
+        return 0 if width == 0 else max(1, math.ceil(width * self.n_heads - 1e-9))
+
+    def ffn_at(self, width: float) -> int:
+        """FFN hidden units used at a width: the first round(u * ffn_dim), at least one."""
+        return 0 if width == 0 else max(1, round(width * self.ffn_dim))
+
+    def width_index(self, width: float) -> int:
+        for i, w in enumerate(self.widths):
+            if abs(w - width) < 1e-6:
+                return i
+        raise SlimsepError(f"width {width} is not one of the model's widths {self.widths}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["widths"] = list(self.widths)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SlimsepError(f"unknown model config keys: {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "ModelConfig":
+        return dataclasses.replace(self, **changes)
+
+
+NAMED_CONFIGS: dict[str, dict[str, Any]] = {
+    # SepFormer-sized, for GPU training (DESIGN.md §2).
+    "paper": dict(n_filters=256, d_model=256, n_heads=8, ffn_dim=1024, chunk_size=250,
+                  n_blocks=2, intra_layers=8, inter_layers=8, gate_hidden=64),
+    # Trains on a CPU in hours; the shipped default model's size.
+    "small": dict(n_filters=128, d_model=128, n_heads=8, ffn_dim=512, chunk_size=100,
+                  n_blocks=2, intra_layers=2, inter_layers=2, gate_hidden=32),
+    # For tests and smoke runs: seconds per step.
+    "tiny": dict(n_filters=32, d_model=32, n_heads=2, ffn_dim=64, chunk_size=40,
+                 n_blocks=1, intra_layers=1, inter_layers=1, gate_hidden=16),
+}
+
+
+def get_config(name: str, **overrides: Any) -> ModelConfig:
+    """A named configuration with optional overrides, e.g. ``get_config("small", sample_rate=16000)``."""
+    if name not in NAMED_CONFIGS:
+        raise SlimsepError(f"unknown model config {name!r}; choose from {', '.join(NAMED_CONFIGS)}")
+    return ModelConfig(**{**NAMED_CONFIGS[name], "name": name, **overrides})

@@ -1,0 +1,143 @@
+"""Dual-path blocks: slimmable intra-chunk layers, then inter-chunk layers, with per-chunk widths.
+
+Two execution paths give the same numbers: ``forward_static`` (one width everywhere, no gather) and
+``forward_grouped`` (chunks sorted by width, one dense call per width group, un-sorted at the end).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from slimsep.models.config import ModelConfig
+from slimsep.models.grouping import WidthGroups
+from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
+
+_MASKED = -1e4  # additive attention bias for keys whose head is inactive in their chunk
+
+
+def split_chunks(frames: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """``[B, T, D]`` (T a multiple of K/2, at least K) -> ``[B, C, K, D]`` with 50 % overlap."""
+    hop = chunk_size // 2
+    B, T, D = frames.shape
+    halves = frames.reshape(B, T // hop, hop, D)
+    return torch.cat([halves[:, :-1], halves[:, 1:]], dim=2)
+
+
+def overlap_add(chunks: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`split_chunks` with summation: ``[B, C, K, D]`` -> ``[B, (C+1)*K/2, D]``."""
+    B, C, K, D = chunks.shape
+    hop = K // 2
+    zero = chunks.new_zeros(B, 1, hop, D)
+    first = torch.cat([chunks[:, :, :hop], zero], dim=1)
+    second = torch.cat([zero, chunks[:, :, hop:]], dim=1)
+    return (first + second).reshape(B, (C + 1) * hop, D)
+
+
+class DualPathBlock(nn.Module):
+    """Intra-chunk layers (slimmable, per chunk) followed by inter-chunk layers."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.intra = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.intra_layers))
+        self.inter = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.inter_layers))
+
+    # ---- one width everywhere -------------------------------------------------------------
+    def forward_static(self, x: torch.Tensor, width: float) -> torch.Tensor:
+        """``x`` [B, C, K, D] with every chunk at ``width``."""
+        B, C, K, D = x.shape
+        h = x.reshape(B * C, K, D) + sinusoidal_encoding(K, D, x.device, x.dtype)
+        for layer in self.intra:
+            h = layer(h, width)
+        inter_width = width if self.cfg.slim_inter else 1.0
+        if width == 0 and self.cfg.slim_inter:
+            return h.reshape(B, C, K, D)
+        h = h.reshape(B, C, K, D).transpose(1, 2).reshape(B * K, C, D)
+        h = h + sinusoidal_encoding(C, D, x.device, x.dtype)
+        for layer in self.inter:
+            h = layer(h, inter_width)
+        return h.reshape(B, K, C, D).transpose(1, 2).contiguous()
+
+    # ---- per-chunk widths -----------------------------------------------------------------
+    def forward_grouped(self, x: torch.Tensor, index: torch.Tensor,
+                        gate_value: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` [B, C, K, D]; ``index`` [B, C] width index per chunk.
+
+        ``gate_value`` [B, C] (training) multiplies each chunk's intra-block residual update, so
+        the straight-through gradient reaches the gate while the forward value stays unchanged.
+        """
+        B, C, K, D = x.shape
+        groups = WidthGroups.from_indices(index, self.cfg.widths)
+        flat = groups.sort(x.reshape(B * C, K, D))
+        h = flat + sinusoidal_encoding(K, D, x.device, x.dtype)
+        h = torch.cat([self._intra_stack(rows, w) for w, rows in groups.split(h)])
+        delta = h - flat
+        if gate_value is not None:
+            delta = delta * groups.sort(gate_value.reshape(B * C, 1, 1))
+        h = flat + delta
+        chunk_pe = sinusoidal_encoding(C, D, x.device, x.dtype).expand(B, C, D).reshape(B * C, 1, D)
+        h = h + groups.sort(chunk_pe)
+        for layer in self.inter:
+            h = self._inter_layer(layer, h, groups, B, C)
+        return groups.unsort(h).reshape(B, C, K, D)
+
+    def _intra_stack(self, rows: torch.Tensor, width: float) -> torch.Tensor:
+        for layer in self.intra:
+            rows = layer(rows, width)
+        return rows
+
+    def _inter_layer(self, layer: SlimTransformerLayer, h: torch.Tensor, groups: WidthGroups,
+                     B: int, C: int) -> torch.Tensor:
+        """One inter-chunk layer on width-sorted chunks ``h`` [B*C, K, D].
+
+        Projections and FFN run per width group; attention across chunks runs over the heads any
+        chunk uses, each chunk's inactive heads masked out as keys (and discarded as queries).
+        """
+        if not self.cfg.slim_inter:
+            return self._inter_layer_full(layer, h, groups, B, C)
+        present = groups.present()
+        d_max = layer.attn_width(max(present))
+        K, D = h.shape[1], h.shape[2]
+        qkv = torch.cat([self._padded_qkv(layer, rows, w, d_max) for w, rows in groups.split(h)])
+        qkv = groups.unsort(qkv).reshape(B, C, K, 3, d_max).permute(3, 0, 2, 1, 4)
+        q, k, v = (t.reshape(B * K, C, d_max) for t in qkv)
+        mask = self._head_mask(groups, B, C, K, d_max, h.dtype) if len(present) > 1 else None
+        att = layer.attend(q, k, v, mask).reshape(B, K, C, d_max).transpose(1, 2)
+        att = groups.sort(att.reshape(B * C, K, d_max))
+        h = h + torch.cat([self._attend_out(layer, rows, w) for w, rows in groups.split(att)])
+        return h + torch.cat([self._ffn(layer, rows, w) for w, rows in groups.split(h)])
+
+    def _inter_layer_full(self, layer: SlimTransformerLayer, h: torch.Tensor, groups: WidthGroups,
+                          B: int, C: int) -> torch.Tensor:
+        K, D = h.shape[1], h.shape[2]
+        seq = groups.unsort(h).reshape(B, C, K, D).transpose(1, 2).reshape(B * K, C, D)
+        seq = layer(seq, 1.0)
+        return groups.sort(seq.reshape(B, K, C, D).transpose(1, 2).reshape(B * C, K, D))
+
+    @staticmethod
+    def _padded_qkv(layer: SlimTransformerLayer, rows: torch.Tensor, width: float, d_max: int) -> torch.Tensor:
+        n, K, _ = rows.shape
+        d = layer.attn_width(width)
+        out = rows.new_zeros(n, K, 3, d_max)
+        if d:
+            out[..., :d] = torch.stack(layer.project(rows, width), dim=2)
+        return out
+
+    @staticmethod
+    def _attend_out(layer: SlimTransformerLayer, rows: torch.Tensor, width: float) -> torch.Tensor:
+        return layer.attend_out(rows, width) if width else rows.new_zeros(*rows.shape[:-1], layer.cfg.d_model)
+
+    @staticmethod
+    def _ffn(layer: SlimTransformerLayer, rows: torch.Tensor, width: float) -> torch.Tensor:
+        return layer.feed_forward(rows, width) if width else torch.zeros_like(rows)
+
+    def _head_mask(self, groups: WidthGroups, B: int, C: int, K: int, d_max: int,
+                   dtype: torch.dtype) -> torch.Tensor:
+        """Additive mask [B*K, H_max, 1, C]: key chunk c is visible in head h iff c uses head h."""
+        heads = torch.tensor([self.cfg.heads_at(w) for w in self.cfg.widths], device=groups.index.device)
+        active_heads = heads[groups.index].reshape(B, C)
+        h_max = d_max // self.cfg.attn_head_dim
+        visible = torch.arange(h_max, device=active_heads.device)[None, :, None] < active_heads[:, None, :]
+        bias = torch.zeros(B, h_max, C, device=active_heads.device, dtype=dtype)
+        bias = bias.masked_fill(~visible, _MASKED)
+        return bias[:, None, :, None, :].expand(B, K, h_max, 1, C).reshape(B * K, h_max, 1, C)
