@@ -19,17 +19,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
+    p.add_argument("--no-slim-inter", action="store_true",
+                   help="keep the inter-chunk layers at full width for every chunk (the Amdahl-limited variant)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model) if args.model else DSN(get_config(args.config))
+    if args.no_slim_inter:
+        # Same weights, different execution: only the intra-chunk layers follow each chunk's width.
+        state = model.state_dict()
+        model = DSN(model.cfg.replace(slim_inter=False))
+        model.load_state_dict(state)
     rows = profile_model(model, seconds=args.seconds, threads=args.threads, runs=args.runs)
     if args.json:
-        print(json.dumps(rows_to_json(rows), indent=2))
+        report = {"model": model.cfg.name, "slim_inter": model.cfg.slim_inter, "threads": args.threads,
+                  "seconds": args.seconds, **rows_to_json(rows)}
+        print(json.dumps(report, indent=2))
     else:
-        print(f"model: {model.cfg.name}, {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
+        print(f"model: {model.cfg.name} (slim_inter={model.cfg.slim_inter}), {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
               f"{args.threads} thread(s)")
         print(rows_to_table(rows))
     return 0

@@ -52,6 +52,12 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
     return path
 
 
+def _first_line(exc: BaseException) -> str:
+    """A short reason from an exception whose message may be empty or very long."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 def read_model_file(path: str | Path) -> dict[str, Any]:
     """The raw payload of a model file, validated; never executes code from the file."""
     path = Path(path)
@@ -61,9 +67,9 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SlimsepError(f"{path}: refused to load: the file contains objects other than tensors and "
-                           f"plain data ({str(exc).splitlines()[0][:200]})") from None
+                           f"plain data ({_first_line(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise SlimsepError(f"{path}: not a readable slimsep model file ({str(exc).splitlines()[0][:200]})") from None
+        raise SlimsepError(f"{path}: not a readable slimsep model file ({_first_line(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SlimsepError(f"{path}: not a slimsep model file (missing format marker)")
     if payload.get("format_version", 0) > FORMAT_VERSION:

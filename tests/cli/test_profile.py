@@ -1,0 +1,30 @@
+"""``slimsep profile`` prints a table or one JSON object with every width and the mixed assignment."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from slimsep.cli.main import main
+from slimsep.models import get_config
+
+
+def test_profile_json_lists_every_width(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "--config", "tiny", "--seconds", "0.5", "--runs", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [row["width"] for row in report["widths"]] == sorted(get_config("tiny").widths, reverse=True)
+    gmacs = [row["gmac_per_s"] for row in report["widths"]]
+    assert gmacs == sorted(gmacs, reverse=True) and all(row["ms_per_s"] > 0 for row in report["widths"])
+    assert gmacs[-1] < report["mixed"]["gmac_per_s"] < gmacs[0]
+    assert report["slim_inter"] is True
+
+
+def test_profile_table_without_slim_inter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "--config", "tiny", "--seconds", "0.5", "--runs", "1", "--no-slim-inter"]) == 0
+    out = capsys.readouterr().out
+    assert "slim_inter=False" in out and "| mixed |" in out
+
+
+def test_profile_bad_model_path_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # noqa: ANN001
+    assert main(["profile", "--model", str(tmp_path / "nope.pt")]) == 2
+    assert "nope.pt: model file does not exist" in capsys.readouterr().err
