@@ -99,8 +99,8 @@ NAMED_CONFIGS: dict[str, dict[str, Any]] = {
     # SepFormer-sized, for GPU training (DESIGN.md §2).
     "paper": dict(n_filters=256, d_model=256, n_heads=8, ffn_dim=1024, chunk_size=250,
                   n_blocks=2, intra_layers=8, inter_layers=8, gate_hidden=64),
-    # Trains on a CPU in hours; the shipped default model's size.
-    "small": dict(n_filters=128, d_model=128, n_heads=8, ffn_dim=512, chunk_size=100,
+    # Trains on a CPU in hours; the shipped default. L=32 (2 ms hop) halves the frames: 2.2x faster steps on a CPU.
+    "small": dict(n_filters=128, kernel_size=32, d_model=128, n_heads=8, ffn_dim=512, chunk_size=100,
                   n_blocks=2, intra_layers=2, inter_layers=2, gate_hidden=32),
     # For tests and smoke runs: seconds per step.
     "tiny": dict(n_filters=32, d_model=32, n_heads=2, ffn_dim=64, chunk_size=40,
