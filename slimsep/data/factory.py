@@ -44,3 +44,24 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
                           overlap=spec.get("overlap", 1.0), lead_silence=spec.get("lead_silence", 0.0),
                           noise_level=spec.get("noise_level", 0.0))
     return SyntheticTwoTalker(int(sizes[split]), shape, seed=int(spec.get("seed", 0)) + offsets[split])
+
+
+@register("open")
+def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
+    """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
+
+    Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, condition (one folder name, else all).
+    """
+    from torch.utils.data import ConcatDataset
+
+    from slimsep.data.conditions import find_conditions
+    from slimsep.data.dynamic_mix import DynamicMixDataset
+
+    root, task = spec["root"], spec.get("task", "sep_noisy")
+    if split == "train":
+        return DynamicMixDataset(root, "train", segment=spec.get("segment", 4.0), n_items=spec.get("n_items", 2000),
+                                 task=task, seed=spec.get("seed", 0))
+    found = find_conditions(root, task=task, split=split)
+    if spec.get("condition"):
+        return found[spec["condition"]]
+    return ConcatDataset(list(found.values()))

@@ -1,0 +1,72 @@
+"""``slimsep data``: build the open corpus, fetch Debian speech packages, inspect and rebuild simulated sets."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from slimsep.errors import SlimsepError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("data", help="build and inspect corpora", description=__doc__)
+    sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    oc = sub.add_parser("open-corpus", help="build the offline open corpus from Debian packages")
+    oc.add_argument("-o", "--out", required=True, type=Path, help="output folder")
+    oc.add_argument("--n-test", type=int, default=40, help="mixtures per test condition")
+    oc.add_argument("--n-valid", type=int, default=10, help="mixtures per validation condition")
+    oc.add_argument("--seed", type=int, default=0)
+    oc.set_defaults(func=_open_corpus)
+    fe = sub.add_parser("fetch", help="download and unpack Debian packages into the cache")
+    fe.add_argument("packages", nargs="+", help="e.g. codec2-examples")
+    fe.set_defaults(func=_fetch)
+    rb = sub.add_parser("rebuild", help="re-render a simulated condition folder from its metadata.csv")
+    rb.add_argument("folder", type=Path, help="a condition folder, e.g. CORPUS/test/ov50_na100")
+    rb.add_argument("--corpus", type=Path, required=True, help="the corpus root the source paths are relative to")
+    rb.add_argument("-o", "--out", type=Path, required=True)
+    rb.set_defaults(func=_rebuild)
+    info = sub.add_parser("info", help="summary of a built open corpus")
+    info.add_argument("root", type=Path)
+    info.set_defaults(func=_info)
+
+
+def _open_corpus(args: argparse.Namespace) -> int:
+    from slimsep.data.open_corpus import build_open_corpus
+
+    summary = build_open_corpus(args.out, n_test=args.n_test, n_valid=args.n_valid, seed=args.seed)
+    print(format_summary(summary))
+    return 0
+
+
+def format_summary(summary: dict) -> str:
+    lines = ["| split | hours | files | speakers (gender) |", "|---|---:|---:|---|"]
+    for name, s in sorted(summary["splits"].items()):
+        who = ", ".join(f"{k} ({g})" for k, g in sorted(s["speakers"].items())) or "-"
+        lines.append(f"| {name} | {s['hours']:.2f} | {s['files']} | {who} |")
+    lines.append(f"conditions: {', '.join(summary['conditions'])} ({summary['n_test_per_condition']} test, "
+                 f"{summary['n_valid_per_condition']} validation mixtures each); built in "
+                 f"{summary['build_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from slimsep.data.debian import fetch_package
+
+    for package in args.packages:
+        print(f"{package}: {fetch_package(package)}")
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from slimsep.data.conditions import rebuild_condition
+
+    print(f"rebuilt {rebuild_condition(args.corpus, args.folder, args.out)} mixtures into {args.out}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    path = args.root / "summary.json"
+    if not path.is_file():
+        raise SlimsepError(f"{args.root}: no summary.json (not an open corpus built by slimsep?)")
+    print(format_summary(json.loads(path.read_text())))
+    return 0

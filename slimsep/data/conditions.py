@@ -1,0 +1,154 @@
+"""The evaluation conditions of the DSN paper (speaker overlap x noise activity), as simulated folders.
+
+``<root>/<split>/ov{100,50,25}_na{0,50,100}/{mix_clean,mix_both,s1,s2,noise}/<id>.wav`` plus ``metadata.csv``
+holding each mixture's :class:`MixtureRecipe`, from which :func:`rebuild_condition` re-renders it bit-exactly.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from pathlib import Path
+
+import numpy as np
+
+from slimsep.audio import read_audio, write_audio, write_text_atomic
+from slimsep.data.folders import WavFolderDataset
+from slimsep.data.simulator import MixtureRecipe, draw_recipe, render
+from slimsep.errors import SlimsepError
+
+CONDITIONS = [(o, a) for o in (1.0, 0.5, 0.25) for a in (0.0, 0.5, 1.0)]
+OUTPUTS = ("mix_clean", "mix_both", "s1", "s2", "noise")
+TASK_MIX = {"sep_clean": "mix_clean", "sep_noisy": "mix_both"}
+
+
+def condition_name(overlap: float, activity: float) -> str:
+    return f"ov{round(overlap * 100)}_na{round(activity * 100)}"
+
+
+def parse_condition(name: str) -> tuple[float, float] | None:
+    """``ov50_na100`` -> (0.5, 1.0); None for other folder names."""
+    try:
+        ov, na = name.split("_")
+        if ov.startswith("ov") and na.startswith("na"):
+            return int(ov[2:]) / 100, int(na[2:]) / 100
+    except ValueError:
+        pass
+    return None
+
+
+def audio_loader(root: Path):  # noqa: ANN201 (returns a cached path -> float32 array reader)
+    """Read files relative to ``root`` (absolute paths as given), caching the last few hundred."""
+    @functools.lru_cache(maxsize=512)
+    def load(path: str) -> np.ndarray:
+        full = Path(path) if Path(path).is_absolute() else root / path
+        return read_audio(full, max_channels=1)[0][0]
+    return load
+
+
+def _pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
+    """Utterances per speaker and noise files of a split, with their lengths, from ``manifest.csv``."""
+    if not (root / "manifest.csv").is_file():
+        raise SlimsepError(f"{root}: no manifest.csv; build the corpus with `slimsep data open-corpus -o {root}`")
+    speakers: dict[str, list[tuple[str, int]]] = {}
+    noises = []
+    with open(root / "manifest.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["split"] != split:
+                continue
+            entry = (row["path"], int(row["samples"]))
+            (speakers.setdefault(row["speaker"], []) if row["speaker"] else noises).append(entry)
+    if len(speakers) < 2:
+        raise SlimsepError(f"{root}: split {split!r} has {len(speakers)} speaker(s); two-talker mixtures need two")
+    return speakers, noises
+
+
+def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, noises: list, load,  # noqa: ANN001
+                     overlap: float, activity: float, max_length: int | None = None) -> MixtureRecipe:
+    """Two different speakers, one utterance each, and (if ``activity``) one noise file."""
+    names = sorted(speakers)
+    a, b = rng.choice(len(names), size=2, replace=False)
+    (p1, n1), (p2, n2) = (speakers[names[a]][rng.integers(len(speakers[names[a]]))],
+                          speakers[names[b]][rng.integers(len(speakers[names[b]]))])
+    noise, noise_len = ("", 0)
+    if activity > 0 and noises:
+        noise, noise_len = noises[rng.integers(len(noises))]
+    return draw_recipe(rng, mixture_id, (p1, p2), (n1, n2), overlap, activity, load, noise, noise_len, max_length)
+
+
+def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int) -> str:
+    """Simulate ``count`` mixtures of one condition into ``<root>/<split>/<name>/``."""
+    name = condition_name(overlap, activity)
+    folder = root / split / name
+    speakers, noises = _pools(root, "valid" if split == "valid" else "test")
+    load = audio_loader(root)
+    rng = np.random.default_rng(seed)
+    recipes = [draw_pair_recipe(rng, f"{name}_{i:04d}", speakers, noises, load, overlap, activity)
+               for i in range(count)]
+    _render_all(recipes, load, folder)
+    _write_metadata(folder / "metadata.csv", recipes)
+    return name
+
+
+def _render_all(recipes: list[MixtureRecipe], load, folder: Path) -> None:  # noqa: ANN001
+    for kind in OUTPUTS:
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+    for recipe in recipes:
+        for kind, signal in render(recipe, load).items():
+            write_audio(folder / kind / f"{recipe.mixture_id}.wav", signal, 8000)
+
+
+def _write_metadata(path: Path, recipes: list[MixtureRecipe]) -> None:
+    buffer = io.StringIO()
+    rows = [r.to_row() for r in recipes]
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
+
+
+def read_metadata(folder: Path) -> list[MixtureRecipe]:
+    with open(folder / "metadata.csv", newline="") as f:
+        return [MixtureRecipe.from_row(row) for row in csv.DictReader(f)]
+
+
+def rebuild_condition(corpus_root: Path, folder: Path, out: Path) -> int:
+    """Re-render every mixture of ``folder`` from its metadata into ``out``; returns how many."""
+    load = audio_loader(corpus_root)
+    recipes = read_metadata(folder)
+    _render_all(recipes, load, out)
+    return len(recipes)
+
+
+class ConditionDataset(WavFolderDataset):
+    """One simulated condition folder; ``item_info`` adds the overlap ratio and noise activity."""
+
+    def __init__(self, folder: str | Path, task: str = "sep_clean", sample_rate: int = 8000) -> None:
+        folder = Path(folder)
+        if task not in TASK_MIX:
+            raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(TASK_MIX)}")
+        super().__init__(folder / TASK_MIX[task], [folder / "s1", folder / "s2"], sample_rate)
+        self.folder = folder
+        self.condition = parse_condition(folder.name)
+
+    def item_info(self, index: int) -> dict:
+        info = super().item_info(index)
+        if self.condition:
+            info["overlap"], info["noise_activity"] = self.condition
+        info["condition"] = self.folder.name
+        return info
+
+
+def find_conditions(root: str | Path, task: str = "sep_clean", split: str = "test",
+                    sample_rate: int = 8000) -> dict[str, ConditionDataset]:
+    """Condition name -> dataset for every ``ov*_na*`` folder under ``root/<split>`` (or ``root`` itself)."""
+    root = Path(root)
+    base = root / split if (root / split).is_dir() else root
+    if not base.is_dir():
+        raise SlimsepError(f"{root}: folder not found")
+    found = {p.name: ConditionDataset(p, task, sample_rate) for p in sorted(base.iterdir())
+             if p.is_dir() and parse_condition(p.name)}
+    if not found:
+        raise SlimsepError(f"{base}: no condition folders (ov<overlap>_na<noise activity>) found")
+    return found
+

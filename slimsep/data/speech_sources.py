@@ -1,0 +1,128 @@
+"""Where the speech and noise are inside the unpacked Debian packages, and who speaks.
+
+Each speaker is a list of clips with a gender and a language; :func:`speech_clips` returns them from the cache.
+The speaker-disjoint split lives here too, so it is one table a reader can check.
+"""
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from slimsep.audio import resample
+from slimsep.data.debian import fetch_package
+
+# Held-out voices: one male and one female in test, others in validation; everyone else trains.
+TEST_SPEAKERS = {"fillets_nl_v", "asterisk_fr_June"}
+VALID_SPEAKERS = {"fillets_cs_v", "asterisk_ru_IvrvoiceRU"}
+FOTAQ_MAX_LINES = 2000
+
+Clip = Callable[[], tuple[np.ndarray, int]]  # reads one clip: (mono float32 audio, sample rate)  # bounds the build time; FOTAQ voices are low-bitrate, used for training only
+
+
+@dataclass
+class Speaker:
+    name: str
+    gender: str  # "f", "m" or "u" (unknown)
+    language: str
+    clips: list[Clip] = field(default_factory=list)
+
+    @property
+    def split(self) -> str:
+        return "test" if self.name in TEST_SPEAKERS else "valid" if self.name in VALID_SPEAKERS else "train"
+
+
+def _file_clip(path: Path) -> Clip:
+    def read() -> tuple[np.ndarray, int]:
+        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        return audio.mean(1), sr
+    return read
+
+
+def _asterisk(package: str) -> Iterator[Speaker]:
+    for folder in sorted((fetch_package(package) / "usr/share/asterisk/sounds").iterdir()):
+        lang, _, gender, name = folder.name.split("_", 3)
+        if package.endswith("-es-wav"):  # the same person as en_US_f_Allison: one speaker, one split
+            lang = "en"
+        speaker = Speaker(f"asterisk_{lang}_{name}", gender, lang)
+        speaker.clips = [_file_clip(p) for p in sorted(folder.rglob("*.wav"))]
+        yield speaker
+
+
+def _fillets(package: str) -> Iterator[Speaker]:
+    lang = package.rsplit("-", 1)[1]
+    files = sorted((fetch_package(package) / "usr/share/games/fillets-ng/sound").rglob("*.ogg"))
+    for code, gender in (("v", "m"), ("m", "f")):  # the two fish: v = big (male), m = small (female)
+        speaker = Speaker(f"fillets_{lang}_{code}", gender, lang)
+        speaker.clips = [_file_clip(p) for p in files if p.stem.split("-")[1:2] == [code]]
+        yield speaker
+
+
+def _fotaq_entries(container: Path) -> list[tuple[str, int, int]]:
+    """(name, offset, size) of the ``*.SB`` speech entries of the ``queen.1c`` container (format in DATA.md)."""
+    with open(container, "rb") as f:
+        head = f.read(15)
+        count = struct.unpack(">H", head[13:15])[0]
+        head += f.read(21 * count)
+    entries, pos = [], 15
+    for _ in range(count):
+        name = head[pos:pos + 12].rstrip(b"\0").decode("ascii", "replace")
+        offset, size = struct.unpack(">II", head[pos + 13:pos + 21])
+        pos += 21
+        if name.endswith(".SB") and len(name) == 11 and name[:6].isdigit() and name[6] in "JP":
+            entries.append((name, offset, size))
+    return entries
+
+
+def _fotaq() -> Iterator[Speaker]:
+    container = fetch_package("flight-of-the-amazon-queen") / "usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
+    speakers: dict[str, Speaker] = {}
+    entries = _fotaq_entries(container)
+    step = -(-len(entries) // FOTAQ_MAX_LINES)  # every step-th line: all dialogues, bounded decoding time
+    for name, offset, size in entries[::step]:
+        # J is the protagonist throughout; P is the partner of dialogue NN (the first two digits).
+        key = "fotaq_J" if name[6] == "J" else f"fotaq_P{name[:2]}"
+        speaker = speakers.setdefault(key, Speaker(key, "m" if key == "fotaq_J" else "u", "en"))
+
+        def read(offset: int = offset, size: int = size) -> tuple[np.ndarray, int]:
+            with open(container, "rb") as f:
+                f.seek(offset)
+                audio, sr = sf.read(io.BytesIO(f.read(size)), dtype="float32", always_2d=True)
+            return audio.mean(1), sr
+        speaker.clips.append(read)
+    yield from speakers.values()
+
+
+def speakers() -> list[Speaker]:
+    """Every speaker of the open corpus, fetching packages into the cache as needed."""
+    found: list[Speaker] = []
+    for package in ("asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
+                    "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav"):
+        found.extend(_asterisk(package))
+    for package in ("fillets-ng-data-cs", "fillets-ng-data-nl"):
+        found.extend(_fillets(package))
+    found.extend(_fotaq())
+    merged: dict[str, Speaker] = {}
+    for s in found:  # en and es Allison become one speaker
+        merged.setdefault(s.name, Speaker(s.name, s.gender, s.language)).clips.extend(s.clips)
+    return [s for s in merged.values() if s.clips]
+
+
+def noise_files() -> list[tuple[str, Clip]]:
+    """(name, reader) of every noise clip: urban ambience and music on hold."""
+    out = []
+    for package, sub in (("lincity-ng-data", "usr/share/games/lincity-ng/sounds"),
+                         ("asterisk-moh-opsound-wav", "usr/share/asterisk/moh")):
+        for path in sorted((fetch_package(package) / sub).rglob("*")):
+            if path.suffix.lower() in (".wav", ".ogg"):
+                out.append((f"{package.split('-')[0]}_{path.stem}", _file_clip(path)))
+    return out
+
+
+def to_rate(audio: np.ndarray, sr: int, target: int) -> np.ndarray:
+    return audio if sr == target else resample(audio[None], sr, target)[0]

@@ -1,0 +1,52 @@
+"""The signal-dependent complexity loss: penalise computation where the output is already good.
+
+For each chunk c (sample span from ``model.chunk_spans``) and the utterance-level PIT permutation:
+
+    q_c = 10 log10( sum_s ||r_s||^2 / sum_s ||r_s - e_s||^2 )          segmental SNR of the separated output [dB]
+    w_c = 1                                   if every reference is silent in the chunk (the easiest case)
+        = sigmoid((q_c - q0) / q_scale)       otherwise (single-talker chunks score high q and so count as easy)
+    L   = mean over blocks, chunks of  w_c * sum_k p_ck * cost_k        (cost_k relative to full width = 1)
+
+q is computed from the current (dynamic) output and detached: it is a difficulty weight, not a training target.
+The penalty acts on the *expected* cost under the gate's soft probabilities p, so it has a gradient, while the hard
+Gumbel sample still decides what runs. ``target_cost`` switches to the budget form (mean expected cost - target)^2.
+A reference is silent in a chunk when its energy there is below ``silence_db`` relative to its mean energy over the
+utterance, so the guard is gain-invariant.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def chunk_energies(signal: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Energy of ``signal`` [..., T] inside each span [C, 2] -> [..., C], via a cumulative sum (no Python loop)."""
+    csum = torch.nn.functional.pad(signal.pow(2).cumsum(-1), (1, 0))
+    return csum[..., spans[:, 1]] - csum[..., spans[:, 0]]
+
+
+def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.Tensor, q0: float = 8.0,
+                             q_scale: float = 2.0, silence_db: float = -30.0) -> torch.Tensor:
+    """Easiness weight w [B, C] in [0, 1] per chunk; ``est`` must already be aligned to ``ref`` [B, S, T]."""
+    with torch.no_grad():
+        ref_e = chunk_energies(ref, spans)  # [B, S, C]
+        err_e = chunk_energies(ref - est, spans)
+        lengths = (spans[:, 1] - spans[:, 0]).clamp(min=1).to(ref)
+        mean_power = ref.pow(2).mean(-1, keepdim=True)  # [B, S, 1]
+        silent = ref_e / lengths < mean_power * 10 ** (silence_db / 10) + 1e-12  # [B, S, C]
+        q = 10 * torch.log10((ref_e.sum(1) + 1e-8) / (err_e.sum(1) + 1e-8))
+        weight = torch.sigmoid((q - q0) / q_scale)
+        return torch.where(silent.all(1), torch.ones_like(weight), weight)
+
+
+def expected_cost(gate_probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:
+    """``gate_probs`` [B, R, C, W] -> expected relative cost [B, R, C]."""
+    return (gate_probs * costs.to(gate_probs)).sum(-1)
+
+
+def complexity_loss(gate_probs: torch.Tensor, costs: torch.Tensor, weights: torch.Tensor,
+                    target_cost: float | None = None) -> torch.Tensor:
+    """Signal-weighted expected cost (or the budget form when ``target_cost`` is given)."""
+    cost = expected_cost(gate_probs, costs)
+    if target_cost is not None:
+        return (cost.mean() - target_cost) ** 2
+    return (weights.unsqueeze(1) * cost).mean()

@@ -1,0 +1,79 @@
+"""Training configuration: YAML files in ``configs/`` merged over these defaults, plus ``key.sub=value`` overrides.
+
+A plain nested dict (not a dataclass) because the ``data`` section is passed verbatim to
+:func:`slimsep.data.build_dataset`, whose keys depend on the corpus.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from slimsep.errors import SlimsepError
+
+STAGES = ("slimmable", "gate", "static")
+
+DEFAULTS: dict[str, Any] = {
+    "stage": "slimmable",
+    "seed": 0,
+    "model": {"name": "tiny", "overrides": {}},
+    "init_from": None,  # a model file or checkpoint to start from (required for stage "gate")
+    "data": {"corpus": "synthetic"},
+    "loader": {"batch_size": 4, "num_workers": 0},
+    "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05},
+    "sandwich": {"random_widths": 1, "distill": 0.5},
+    "gate": {"lambda": 0.1, "q0": 8.0, "q_scale": 2.0, "target_cost": None, "tau_start": 1.0, "tau_end": 0.3,
+             "separator_lr": 0.0},
+    "static": {"width": 1.0},
+    "trainer": {"max_steps": 1000, "val_check_interval": 200, "limit_val_batches": 1.0, "accelerator": "cpu",
+                "devices": 1, "num_nodes": 1, "strategy": "auto", "precision": "32-true", "threads": None,
+                "log_every_n_steps": 10, "checkpoint_every_n_steps": 50, "save_top_k": 2,
+                "enable_progress_bar": True},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    """Recursive dict merge; ``update`` wins."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def apply_override(cfg: dict, assignment: str) -> None:
+    """``trainer.max_steps=50`` -> cfg["trainer"]["max_steps"] = 50 (value parsed as YAML)."""
+    if "=" not in assignment:
+        raise SlimsepError(f"override {assignment!r} must look like key.sub=value")
+    key, value = assignment.split("=", 1)
+    *parents, leaf = key.split(".")
+    node = cfg
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise SlimsepError(f"override {assignment!r}: {part!r} is not a section")
+    node[leaf] = yaml.safe_load(value)
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> dict:
+    """Defaults <- YAML file <- overrides, validated."""
+    cfg = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SlimsepError(f"{path}: config file not found")
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise SlimsepError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise SlimsepError(f"{path}: expected a mapping at the top level")
+        cfg = merge(cfg, loaded)
+    for assignment in overrides or []:
+        apply_override(cfg, assignment)
+    if cfg["stage"] not in STAGES:
+        raise SlimsepError(f"stage must be one of {', '.join(STAGES)}, got {cfg['stage']!r}")
+    if cfg["stage"] == "gate" and not cfg["init_from"]:
+        raise SlimsepError("stage 'gate' needs init_from: a stage-1 (slimmable) model file or checkpoint")
+    return cfg

@@ -1,0 +1,150 @@
+"""The LightningModule: one class, three stages (DESIGN.md §3).
+
+- ``slimmable``: sandwich rule each step (full width vs the references; slimmest and random per-chunk widths vs the
+  references and the full width's output), accumulated into one optimizer step.
+- ``gate``: gates choose widths (Gumbel, straight-through); loss = separation + lambda * complexity.
+- ``static``: one fixed width, the baselines.
+
+Random widths come from a generator seeded by (seed, global step), so every DDP rank and a resumed run draw the
+same ones.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+
+from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
+from slimsep.losses.distillation import student_loss, teacher_targets
+from slimsep.models import DSN, ModelConfig, gmac_per_second
+
+
+class SeparationModule(L.LightningModule):
+    def __init__(self, model_config: dict, train_config: dict) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = DSN(ModelConfig.from_dict(model_config))
+        self.tc = train_config
+        self.stage = train_config["stage"]
+        if self.stage == "gate" and not train_config["gate"]["separator_lr"]:
+            for name, p in self.model.named_parameters():
+                p.requires_grad_(name.startswith("gates."))
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _generator(self) -> torch.Generator:
+        return torch.Generator().manual_seed(int(self.tc["seed"]) * 1_000_003 + int(self.global_step))
+
+    def _random_assignment(self, gen: torch.Generator, batch: int, n_samples: int) -> torch.Tensor:
+        """Independent random width per (utterance, block, chunk): neighbouring chunks differ, as at inference."""
+        shape = (batch, self.model.cfg.n_blocks, self.model.n_chunks(n_samples))
+        return torch.randint(0, len(self.model.cfg.widths), shape, generator=gen).to(self.device)
+
+    def tau(self) -> float:
+        """Gumbel temperature, annealed exponentially from tau_start to tau_end over max_steps."""
+        g, steps = self.tc["gate"], max(1, self.tc["trainer"]["max_steps"])
+        frac = min(1.0, self.global_step / steps)
+        return g["tau_start"] * (g["tau_end"] / g["tau_start"]) ** frac
+
+    # ---- training -----------------------------------------------------------------------------
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        mix, ref = batch
+        step = {"slimmable": self._slimmable_step, "gate": self._gate_step, "static": self._static_step}
+        return step[self.stage](mix, ref)
+
+    def _slimmable_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """Sandwich rule with manual accumulation: each width's graph is freed after its backward pass."""
+        opt = self.optimizers()
+        opt.zero_grad()
+        widths = self.model.cfg.widths
+        full = self.model(mix, 1.0).estimates
+        full_score, perm = pit_si_sdr(full, ref)
+        self.manual_backward(-full_score.mean())
+        teacher = teacher_targets(full, perm)
+        gen = self._generator()
+        narrow: list[Any] = [widths[0]] + [self._random_assignment(gen, mix.shape[0], mix.shape[-1])
+                                           for _ in range(self.tc["sandwich"]["random_widths"])]
+        losses = []
+        for w in narrow:
+            loss = student_loss(self.model(mix, w).estimates, ref, teacher, self.tc["sandwich"]["distill"])
+            self.manual_backward(loss)
+            losses.append(loss.detach())
+        self._clip_and_step(opt)
+        self.log_dict({"train/si_sdr_full": full_score.mean(), "train/loss_slimmest": losses[0]},
+                      prog_bar=True, batch_size=mix.shape[0])
+        return -full_score.mean().detach()
+
+    def _gate_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        opt = self.optimizers()
+        opt.zero_grad()
+        out = self.model(mix, None, tau=self.tau())
+        score, perm = pit_si_sdr(out.estimates, ref)
+        g = self.tc["gate"]
+        spans = self.model.chunk_spans(mix.shape[-1]).to(mix.device)
+        weights = chunk_difficulty_weights(reorder_sources(out.estimates, perm), ref, spans, g["q0"], g["q_scale"])
+        comp = complexity_loss(out.gate_probs, self.model.costs, weights, g["target_cost"])
+        loss = -score.mean() + g["lambda"] * comp
+        self.manual_backward(loss)
+        self._clip_and_step(opt)
+        avg_cost = self.model.costs[out.widths].float().mean()
+        self.log_dict({"train/si_sdr": score.mean(), "train/complexity": comp, "train/avg_cost": avg_cost,
+                       "train/tau": self.tau()}, prog_bar=True, batch_size=mix.shape[0])
+        return loss.detach()
+
+    def _static_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        opt = self.optimizers()
+        opt.zero_grad()
+        score, _ = pit_si_sdr(self.model(mix, float(self.tc["static"]["width"])).estimates, ref)
+        self.manual_backward(-score.mean())
+        self._clip_and_step(opt)
+        self.log("train/si_sdr", score.mean(), prog_bar=True, batch_size=mix.shape[0])
+        return -score.mean().detach()
+
+    def _clip_and_step(self, opt: Any) -> None:
+        self.clip_gradients(opt, gradient_clip_val=self.tc["optim"]["clip"], gradient_clip_algorithm="norm")
+        opt.step()
+        self.lr_schedulers().step()
+
+    # ---- validation ---------------------------------------------------------------------------
+    def validation_widths(self) -> float | None:
+        return {"slimmable": 1.0, "gate": None, "static": float(self.tc["static"]["width"])}[self.stage]
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        mix, ref = batch
+        out = self.model(mix, self.validation_widths())
+        score, _ = pit_si_sdr(out.estimates, ref)
+        base = si_sdr(mix.unsqueeze(1).expand_as(ref), ref).mean(-1)
+        n = mix.shape[-1]
+        gmacs = [gmac_per_second(self.model.cfg, w.cpu().numpy(), n, gated=self.stage == "gate") for w in out.widths]
+        metrics = {"val/si_sdri": (score - base).mean(), "val/gmac_per_s": sum(gmacs) / len(gmacs),
+                   "val/avg_width": torch.tensor(self.model.cfg.widths, device=mix.device)[out.widths].mean()}
+        if self.stage == "slimmable":
+            slim, _ = pit_si_sdr(self.model(mix, self.model.cfg.widths[0]).estimates, ref)
+            metrics["val/si_sdri_slimmest"] = (slim - base).mean()
+        self.log_dict(metrics, prog_bar=True, batch_size=mix.shape[0], sync_dist=True)
+
+    # ---- optimisation -------------------------------------------------------------------------
+    def configure_optimizers(self) -> dict:
+        o = self.tc["optim"]
+        if self.stage == "gate" and self.tc["gate"]["separator_lr"]:
+            gates = [p for n, p in self.model.named_parameters() if n.startswith("gates.")]
+            rest = [p for n, p in self.model.named_parameters() if not n.startswith("gates.")]
+            groups = [{"params": gates, "lr": o["lr"]}, {"params": rest, "lr": self.tc["gate"]["separator_lr"]}]
+        else:
+            groups = [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": o["lr"]}]
+        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"])
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _lr_factor(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
+        o, total = self.tc["optim"], max(1, self.tc["trainer"]["max_steps"])
+        if step < o["warmup_steps"]:
+            return (step + 1) / o["warmup_steps"]
+        frac = min(1.0, (step - o["warmup_steps"]) / max(1, total - o["warmup_steps"]))
+        return o["min_lr_ratio"] + (1 - o["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
+
+    @property
+    def automatic_optimization(self) -> bool:  # several backward passes per step (sandwich rule)
+        return False

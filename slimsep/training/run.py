@@ -1,0 +1,86 @@
+"""Build the Trainer from a config, run (or resume) a stage, and export the model file."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import lightning as L
+import torch
+import yaml
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from slimsep.errors import SlimsepError
+from slimsep.models import DSN, get_config, load_model, save_model
+from slimsep.training.datamodule import SeparationDataModule
+from slimsep.training.module import SeparationModule
+
+log = logging.getLogger(__name__)
+
+
+def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
+    """(model config dict, state dict to start from) for a fresh run."""
+    source = cfg.get("init_from")
+    if not source:
+        m = cfg["model"]
+        return get_config(m["name"], **(m.get("overrides") or {})).to_dict(), None
+    path = Path(source)
+    if path.suffix == ".ckpt":
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()}
+        return ckpt["hyper_parameters"]["model_config"], state
+    model = load_model(path)
+    return model.cfg.to_dict(), model.state_dict()
+
+
+def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
+    t = cfg["trainer"]
+    best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor="val/si_sdri", mode="max",
+                           save_top_k=t["save_top_k"], filename="best-{step}", auto_insert_metric_name=False)
+    last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
+                           every_n_train_steps=t["checkpoint_every_n_steps"])
+    trainer = L.Trainer(
+        default_root_dir=run_dir, max_steps=t["max_steps"], accelerator=t["accelerator"], devices=t["devices"],
+        num_nodes=t["num_nodes"], strategy=t["strategy"], precision=t["precision"],
+        val_check_interval=min(t["val_check_interval"], t["max_steps"]), check_val_every_n_epoch=None,
+        limit_val_batches=t["limit_val_batches"], log_every_n_steps=t["log_every_n_steps"],
+        logger=CSVLogger(run_dir, name="logs", version=0), callbacks=[best, last, LearningRateMonitor()],
+        enable_progress_bar=t["enable_progress_bar"], use_distributed_sampler=True, num_sanity_val_steps=0,
+    )
+    return trainer, best
+
+
+def export(module: SeparationModule, cfg: dict, out: Path, extra: dict | None = None) -> Path:
+    """The run's model file: weights, full model config and the training recipe."""
+    meta = {"stage": cfg["stage"], "recipe": json.loads(json.dumps(cfg, default=str)), **(extra or {})}
+    return save_model(module.model, out, metadata=meta)
+
+
+def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "") -> Path:
+    """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``."""
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resume and not last.is_file():
+        raise SlimsepError(f"{run_dir}: nothing to resume (no checkpoints/last.ckpt)")
+    if not resume and last.is_file():
+        raise SlimsepError(f"{run_dir} already holds a run; pass --resume to continue it or choose another -o")
+    if cfg["trainer"]["threads"]:
+        torch.set_num_threads(int(cfg["trainer"]["threads"]))
+    L.seed_everything(cfg["seed"], workers=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    model_config, state = initial_weights(cfg)
+    module = SeparationModule(model_config, cfg)
+    if state is not None and not resume:
+        module.model.load_state_dict(state)
+    data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], cfg["loader"]["num_workers"], cfg["seed"])
+    trainer, best = build_trainer(cfg, run_dir)
+    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    if best.best_model_path:
+        ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
+        module.load_state_dict(ckpt["state_dict"])
+    score = float(best.best_model_score) if best.best_model_score is not None else None
+    extra = {"command": command, "best_checkpoint": Path(best.best_model_path).name if best.best_model_path else "",
+             "val_si_sdri": score, "steps": trainer.global_step}
+    return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"
