@@ -1,0 +1,64 @@
+"""Checks on the files a user hands to ``slimsep separate``, before any work: one clear error per problem."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from slimsep.audio import audio_info, check_waveform
+from slimsep.errors import AudioError, SlimsepError
+
+MAX_CHANNELS = 8
+BLOCK = 1 << 16
+
+
+def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFileInfo:
+    """Existence, type, readability, length, channels, NaN/Inf and digital silence, in bounded memory."""
+    if not path.exists():
+        raise AudioError(path, "file does not exist")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)")
+    info = audio_info(path)
+    if info.frames == 0:
+        raise AudioError(path, "contains no samples (zero length)")
+    if info.channels > max_channels:
+        raise AudioError(path, f"has {info.channels} channels, at most {max_channels} supported")
+    any_signal = False
+    try:
+        for block in sf.blocks(str(path), blocksize=BLOCK, dtype="float32", always_2d=True):
+            check_waveform(block.T, path)
+            any_signal = any_signal or bool(np.any(block))
+    except sf.LibsndfileError as exc:
+        raise AudioError(path, f"unreadable audio data ({exc})") from None
+    if not any_signal:
+        raise AudioError(path, "is all zeros (digital silence): nothing to separate")
+    return info
+
+
+def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:
+    """``<name>_spk1.wav`` ... and ``<name>_slimsep.json`` in ``outdir``."""
+    outs = {f"spk{i + 1}": outdir / f"{path.stem}_spk{i + 1}.wav" for i in range(n_src)}
+    outs["report"] = outdir / f"{path.stem}_slimsep.json"
+    return outs
+
+
+def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool) -> None:
+    """Refuse to overwrite the input, an existing output (without ``overwrite``), or write to a bad folder."""
+    outdir = next(iter(outs.values())).parent
+    if outdir.exists() and not outdir.is_dir():
+        raise SlimsepError(f"{outdir}: output folder is a file")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SlimsepError(f"{outdir}: cannot create output folder ({exc.strerror})") from None
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise SlimsepError(f"{outdir}: output folder is not writable")
+    for out in outs.values():
+        if out.exists() and path.exists() and out.resolve() == path.resolve():
+            raise AudioError(path, f"output {out.name} would overwrite the input; choose another -o folder")
+        if out.exists() and not overwrite:
+            raise SlimsepError(f"{out}: output exists; pass --overwrite to replace it")

@@ -1,0 +1,159 @@
+"""``Separator``: separate recordings of any rate, channel count and length with a slimsep model.
+
+Policies (also in docs/inference.md):
+- Channels: averaged to mono (up to 8 channels); the model separates one mixture channel.
+- Rate: resampled to the model's rate with soxr and the estimates back to the input's rate.
+- Length: windows of ``window`` seconds sharing ``overlap`` seconds, stitched with a cross-fade and a consistent
+  speaker order; memory does not grow with the input length.
+- Gain: estimates are written exactly as the model outputs them (32-bit float WAV, no normalisation, so nothing
+  clips); mixture-consistent scale comes from the masking model itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from slimsep.audio import check_waveform, resample, write_text_atomic
+from slimsep.errors import SlimsepError
+from slimsep.inference.files import check_outputs, output_paths, validate_input
+from slimsep.inference.pretrained import resolve
+from slimsep.inference.stitching import Stitcher, plan_windows
+from slimsep.models import DSN, count_macs, load_model
+
+Reader = Callable[[int, int], np.ndarray]  # (start, end) in input samples -> [channels, end - start]
+
+
+@dataclass
+class WindowResult:
+    estimates: np.ndarray  # [S, n] at the input rate
+    widths: np.ndarray  # [R, C] width indices chosen
+    macs: int
+
+
+class Separator:
+    def __init__(self, model: DSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
+                 name: str = "") -> None:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise SlimsepError("--device cuda asked for, but no CUDA device is available")
+        self.model = model.eval().to(device)
+        self.device, self.window, self.overlap, self.name = device, window, overlap, name or model.cfg.name
+
+    @classmethod
+    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", **kwargs) -> Separator:
+        """A model file path, or the name of a model shipped with slimsep (default: ``default``)."""
+        path = resolve(path_or_name)
+        return cls(load_model(path), device, name=str(path_or_name or path.stem), **kwargs)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.model.cfg.sample_rate
+
+    # ---- one window ---------------------------------------------------------------------------
+    def _separate_window(self, audio: np.ndarray, sr: int, budget: float) -> WindowResult:
+        mono = audio.mean(0) if audio.ndim == 2 else audio
+        x = resample(mono.astype(np.float32), sr, self.sample_rate)
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(x).to(self.device)[None], None, budget=budget)
+        est = out.estimates[0].cpu().numpy()
+        widths = out.widths[0].cpu().numpy()
+        est = resample(est, self.sample_rate, sr)
+        n = mono.shape[-1]
+        est = np.pad(est, ((0, 0), (0, max(0, n - est.shape[1]))))[:, :n]
+        return WindowResult(est, widths, count_macs(self.model.cfg, widths, x.shape[-1], gated=True))
+
+    # ---- any length ---------------------------------------------------------------------------
+    def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
+             sink: Callable[[np.ndarray], None]) -> dict:
+        windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
+        stitcher, timeline, macs = Stitcher(), [], 0
+        started = time.perf_counter()
+        for i, w in enumerate(windows):
+            result = self._separate_window(read(w.start, w.end), sr, budget)
+            after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
+            sink(stitcher.push(result.estimates, w.overlap_before, after))
+            timeline += self._timeline(result.widths, w.start, w.end, w.overlap_before, after, sr)
+            macs += result.macs
+        elapsed = time.perf_counter() - started
+        seconds = n_samples / sr
+        cfg = self.model.cfg
+        return {"model": self.name, "sample_rate_in": sr, "sample_rate_model": cfg.sample_rate,
+                "seconds": round(seconds, 3), "windows": len(windows), "gmac_per_s": macs / 1e9 / seconds,
+                "real_time_factor": elapsed / seconds, "budget": budget,
+                "width_share": self._shares([t[1] for t in timeline]),
+                "widths_over_time": [[round(t, 3), w] for t, w in timeline]}
+
+    def _timeline(self, widths: np.ndarray, start: int, end: int, before: int, after: int,
+                  sr: int) -> list[tuple[float, float]]:
+        """(chunk centre in s, width averaged over blocks) for chunks this window owns (no double counting)."""
+        n_model = int(round((end - start) * self.sample_rate / sr))
+        spans = self.model.chunk_spans(n_model).numpy()
+        centres = start / sr + spans.mean(1) / self.sample_rate
+        lo, hi = (start + before / 2) / sr, (end - after / 2) / sr
+        values = np.asarray(self.model.cfg.widths)[widths].mean(0)
+        return [(float(c), float(v)) for c, v in zip(centres, values) if lo <= c < hi]
+
+    def _shares(self, values: list[float]) -> dict[str, float]:
+        return {f"{w:g}": float(np.mean(np.isclose(values, w))) if values else 0.0 for w in self.model.cfg.widths}
+
+    # ---- public API ---------------------------------------------------------------------------
+    def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,
+                 budget: float = 0.0) -> tuple[np.ndarray, dict]:
+        """``waveform`` [samples] or [channels, samples] -> (estimates [n_src, samples] at ``sample_rate``, report)."""
+        audio = np.asarray(waveform.detach().cpu() if isinstance(waveform, torch.Tensor) else waveform, np.float32)
+        audio = audio[None] if audio.ndim == 1 else audio
+        if audio.ndim != 2:
+            raise SlimsepError(f"waveform must be [samples] or [channels, samples], got shape {audio.shape}")
+        check_waveform(audio, "<waveform>")
+        parts: list[np.ndarray] = []
+        report = self._run(lambda s, e: audio[:, s:e], audio.shape[1], sample_rate, budget, parts.append)
+        return np.concatenate(parts, axis=1), report
+
+    def separate_file(self, path: str | Path, outdir: str | Path, budget: float = 0.0,
+                      overwrite: bool = False) -> dict[str, Path]:
+        """Separate one file into ``outdir``; returns the written paths. Nothing partial is left on failure."""
+        path, outdir = Path(path), Path(outdir)
+        info = validate_input(path)
+        outs = output_paths(path, outdir, self.model.cfg.n_src)
+        check_outputs(path, outs, overwrite)
+        temps = {k: _temp_beside(p) for k, p in outs.items() if k != "report"}
+        try:
+            with sf.SoundFile(str(path)) as src:
+                writers = [sf.SoundFile(str(temps[f"spk{i + 1}"]), "w", info.samplerate, 1, "FLOAT", format="WAV")
+                           for i in range(self.model.cfg.n_src)]
+                try:
+                    def read(start: int, end: int) -> np.ndarray:
+                        src.seek(start)
+                        return src.read(end - start, dtype="float32", always_2d=True).T
+
+                    def sink(block: np.ndarray) -> None:
+                        for writer, channel in zip(writers, block):
+                            writer.write(channel)
+                    report = self._run(read, info.frames, info.samplerate, budget, sink)
+                finally:
+                    for writer in writers:
+                        writer.close()
+            report["input"] = str(path)
+            report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.model.cfg.n_src)]
+            for key, tmp in temps.items():
+                os.replace(tmp, outs[key])
+            write_text_atomic(outs["report"], json.dumps(report, indent=1) + "\n")
+        finally:
+            for tmp in temps.values():
+                tmp.unlink(missing_ok=True)
+        return outs
+
+
+def _temp_beside(path: Path) -> Path:
+    """An empty temporary file in ``path``'s folder (renamed onto ``path`` when complete)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.wav", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
