@@ -25,59 +25,45 @@ def list_wavs(folder: Path) -> list[str]:
     return names
 
 
-class WavFolderDataset(Dataset):
-    """(mixture [T], sources [n_src, T]) pairs from ``mix_dir`` and ``source_dirs``, matched by file name.
+class PairedFilesDataset(Dataset):
+    """(mixture [T], sources [n_src, T]) from a list of (id, mixture path, source paths).
 
     Every file's sample rate is checked against ``sample_rate`` when read (never resampled silently). With
     ``segment`` (seconds), items are random crops of that length (training) from utterances at least that long;
     shorter ones are dropped and the drop is logged. Without it, whole utterances (evaluation).
     """
 
-    def __init__(self, mix_dir: str | Path, source_dirs: list[str | Path], sample_rate: int = 8000,
-                 segment: float | None = None, seed: int = 0) -> None:
-        self.mix_dir = Path(mix_dir)
-        self.source_dirs = [Path(d) for d in source_dirs]
-        self.sample_rate = sample_rate
-        self.segment = segment
-        self.seed = seed
-        self.names = self._paired_names()
+    def __init__(self, items: list[tuple[str, Path, list[Path]]], sample_rate: int = 8000,
+                 segment: float | None = None, seed: int = 0, label: str = "") -> None:
+        self.items, self.sample_rate, self.segment, self.seed = items, sample_rate, segment, seed
+        self.label = label
         if segment is not None:
-            self.names = self._drop_short(self.names, int(round(segment * sample_rate)))
+            self.items = self._drop_short(int(round(segment * sample_rate)))
 
-    def _paired_names(self) -> list[str]:
-        names = list_wavs(self.mix_dir)
-        for folder in self.source_dirs:
-            missing = sorted(set(names) - set(list_wavs(folder)))
-            if missing:
-                raise SlimsepError(f"{folder}: missing {len(missing)} source file(s) for mixtures in "
-                                   f"{self.mix_dir}, e.g. {missing[0]}")
-        return names
-
-    def _drop_short(self, names: list[str], min_len: int) -> list[str]:
-        lengths = {n: audio_info(self.mix_dir / n).frames for n in names}
-        kept = [n for n in names if lengths[n] >= min_len]
-        dropped = [lengths[n] for n in names if lengths[n] < min_len]
+    def _drop_short(self, min_len: int) -> list[tuple[str, Path, list[Path]]]:
+        lengths = [audio_info(mix).frames for _, mix, _ in self.items]
+        kept = [item for item, n in zip(self.items, lengths) if n >= min_len]
+        dropped = [n for n in lengths if n < min_len]
         if dropped:
-            log.info("%s: dropped %d of %d utterances (%.2f h) shorter than %.2f s", self.mix_dir, len(dropped),
-                     len(names), sum(dropped) / self.sample_rate / 3600, min_len / self.sample_rate)
+            log.info("%s: dropped %d of %d utterances (%.2f h) shorter than %.2f s", self.label, len(dropped),
+                     len(lengths), sum(dropped) / self.sample_rate / 3600, min_len / self.sample_rate)
         if not kept:
-            raise SlimsepError(f"{self.mix_dir}: no utterance is at least {self.segment} s long")
+            raise SlimsepError(f"{self.label}: no utterance is at least {self.segment} s long")
         return kept
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.items)
 
     def _read(self, path: Path) -> np.ndarray:
         audio, _ = read_audio(path, expected_sr=self.sample_rate, max_channels=1)
         return audio[0]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        name = self.names[index]
-        mix = self._read(self.mix_dir / name)
-        sources = np.stack([self._read(d / name) for d in self.source_dirs])
+        _, mix_path, source_paths = self.items[index]
+        mix = self._read(mix_path)
+        sources = np.stack([self._read(p) for p in source_paths])
         if sources.shape[1] != mix.shape[0]:
-            raise SlimsepError(f"{self.mix_dir / name}: mixture has {mix.shape[0]} samples, sources "
-                               f"{sources.shape[1]}")
+            raise SlimsepError(f"{mix_path}: mixture has {mix.shape[0]} samples, sources {sources.shape[1]}")
         if self.segment is not None:
             length = int(round(self.segment * self.sample_rate))
             start = int(np.random.default_rng((self.seed, index, torch.initial_seed() % 2**32))
@@ -86,6 +72,22 @@ class WavFolderDataset(Dataset):
         return torch.from_numpy(np.ascontiguousarray(mix)), torch.from_numpy(np.ascontiguousarray(sources))
 
     def item_info(self, index: int) -> dict:
-        name = self.names[index]
-        return {"id": Path(name).stem, "mixture_path": str(self.mix_dir / name),
-                "source_paths": [str(d / name) for d in self.source_dirs]}
+        utt_id, mix_path, source_paths = self.items[index]
+        return {"id": utt_id, "mixture_path": str(mix_path), "source_paths": [str(p) for p in source_paths]}
+
+
+class WavFolderDataset(PairedFilesDataset):
+    """Mixtures in ``mix_dir`` and sources in ``source_dirs``, matched by file name."""
+
+    def __init__(self, mix_dir: str | Path, source_dirs: list[str | Path], sample_rate: int = 8000,
+                 segment: float | None = None, seed: int = 0) -> None:
+        self.mix_dir = Path(mix_dir)
+        self.source_dirs = [Path(d) for d in source_dirs]
+        names = list_wavs(self.mix_dir)
+        for folder in self.source_dirs:
+            missing = sorted(set(names) - set(list_wavs(folder)))
+            if missing:
+                raise SlimsepError(f"{folder}: missing {len(missing)} source file(s) for mixtures in "
+                                   f"{self.mix_dir}, e.g. {missing[0]}")
+        items = [(Path(n).stem, self.mix_dir / n, [d / n for d in self.source_dirs]) for n in names]
+        super().__init__(items, sample_rate, segment, seed, label=str(self.mix_dir))
