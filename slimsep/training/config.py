@@ -53,7 +53,18 @@ def apply_override(cfg: dict, assignment: str) -> None:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise SlimsepError(f"override {assignment!r}: {part!r} is not a section")
-    node[leaf] = yaml.safe_load(value)
+    node[leaf] = _parse_value(value)
+
+
+def _parse_value(text: str) -> Any:
+    """YAML scalar parsing, plus ``3e-3``-style floats that YAML 1.1 reads as strings."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> dict:

@@ -28,7 +28,9 @@ class SeparationModule(L.LightningModule):
         self.model = DSN(ModelConfig.from_dict(model_config))
         self.tc = train_config
         self.stage = train_config["stage"]
-        if self.stage == "gate" and not train_config["gate"]["separator_lr"]:
+        if self.stage != "gate":  # gates are trained in stage 2 only (DDP also rejects unused parameters)
+            self.model.gates.requires_grad_(False)
+        elif not train_config["gate"]["separator_lr"]:
             for name, p in self.model.named_parameters():
                 p.requires_grad_(name.startswith("gates."))
 

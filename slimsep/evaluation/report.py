@@ -1,0 +1,93 @@
+"""Tables and the trade-off plot from per-utterance rows."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from slimsep.audio import write_text_atomic
+
+METRICS = ("si_sdri", "sdri", "gmac_per_s", "ms_per_s")
+
+
+def write_rows_csv(rows: list[dict], path: Path) -> Path:
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_text_atomic(path, buffer.getvalue())
+
+
+def summarise(rows: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
+    """point -> condition (and "all") -> mean of each metric."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row["point"], row["condition"])].append(row)
+        groups[(row["point"], "all")].append(row)
+    out: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
+    for (point, condition), members in groups.items():
+        out[point][condition] = {m: float(np.mean([r[m] for r in members])) for m in METRICS if m in members[0]}
+        out[point][condition]["n"] = len(members)
+    return dict(out)
+
+
+def markdown_table(summary: dict, metric: str = "si_sdri") -> str:
+    """One row per operating point, one column per condition, cells ``metric / GMAC/s``."""
+    conditions = sorted({c for per in summary.values() for c in per if c != "all"}, key=_condition_key) + ["all"]
+    lines = [f"| operating point | {' | '.join(conditions)} |", "|---|" + "---:|" * len(conditions)]
+    for point, per in summary.items():
+        cells = [f"{per[c][metric]:.2f} / {per[c]['gmac_per_s']:.3f}" if c in per and metric in per[c] else "-"
+                 for c in conditions]
+        lines.append(f"| {point} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def _condition_key(name: str) -> tuple:
+    from slimsep.data.conditions import parse_condition
+
+    parsed = parse_condition(name)
+    return (-parsed[0], parsed[1]) if parsed else (0.0, 0.0, name)
+
+
+def write_summary(summary: dict, out_dir: Path) -> None:
+    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    parts = ["# slimsep evaluation", "", "Cells: mean SI-SDRi [dB] / GMAC per second of audio.", "",
+             markdown_table(summary, "si_sdri")]
+    if any("sdri" in per.get("all", {}) for per in summary.values()):
+        parts += ["", "Cells: mean SDRi [dB] / GMAC per second of audio.", "", markdown_table(summary, "sdri")]
+    write_text_atomic(out_dir / "summary.md", "\n".join(parts) + "\n")
+
+
+def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: str = "all") -> Path:
+    """SI-SDRi against GMAC/s: DSN operating points as one curve, static widths as another."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
+    for kind, style in (("static", "s--"), ("dsn", "o-")):
+        points = sorted((per[condition]["gmac_per_s"], per[condition]["si_sdri"], name)
+                        for name, per in summary.items() if kinds[name] == kind and condition in per)
+        if points:
+            xs, ys, names = zip(*points)
+            ax.plot(xs, ys, style, label="DSN (gated)" if kind == "dsn" else "static width")
+            for x, y, name in points:
+                ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel("GMAC per second of audio")
+    ax.set_ylabel("SI-SDRi [dB]")
+    ax.set_title(f"Quality vs compute ({condition})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,79 @@
+"""Stage 1 then stage 2 end to end, and the complexity loss doing its job on generated data."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from slimsep.cli.main import main
+from slimsep.data.synthetic import SyntheticSpec, make_example, talker_spans
+from slimsep.models import gmac_per_second, load_model
+from slimsep.models.serialization import model_metadata
+from tests.training.conftest import run_stage
+
+SPEC = SyntheticSpec(seconds=2.0, overlap=0.25, lead_silence=0.8)
+
+
+def test_stage1_model_loads_and_records_its_recipe(stage1_model: Path) -> None:
+    model = load_model(stage1_model)
+    meta = model_metadata(stage1_model)
+    assert meta["stage"] == "slimmable" and meta["steps"] == 30
+    assert meta["recipe"]["data"]["corpus"] == "synthetic"
+    out = model(torch.randn(4000), 0.25)
+    assert out.estimates.shape == (1, 2, 4000) and torch.isfinite(out.estimates).all()
+    assert (stage1_model.parent / "config.yaml").is_file()
+    assert (stage1_model.parent / "checkpoints" / "last.ckpt").is_file()
+
+
+def _gate_stats(path: Path) -> tuple[float, float, float]:
+    """Expected relative cost in silent and in overlapped chunks, and GMAC/s, on held-out generated mixtures."""
+    model = load_model(path)
+    (a, b), (c, _) = talker_spans(SPEC)
+    silent, overlap, gmacs = [], [], []
+    for seed in range(3_000_000, 3_000_008):
+        mix, _ = make_example(SPEC, seed)
+        with torch.inference_mode():
+            out = model(mix)
+        cost = (out.gate_probs[0] * model.costs).sum(-1).mean(0)  # [C]
+        for k, (s, e) in enumerate(model.chunk_spans(mix.shape[-1]).tolist()):
+            if e <= a:
+                silent.append(cost[k].item())
+            elif s >= c and e <= b:
+                overlap.append(cost[k].item())
+        gmacs.append(gmac_per_second(model.cfg, out.widths[0].numpy(), mix.shape[-1], gated=True))
+    return float(np.mean(silent)), float(np.mean(overlap)), float(np.mean(gmacs))
+
+
+@pytest.mark.slow
+def test_complexity_loss_makes_easy_chunks_slim(stage1_model: Path, tmp_path: Path) -> None:
+    runs = {lam: run_stage("tiny_synthetic_gate.yaml", tmp_path / f"lambda{lam}", f"init_from={stage1_model}",
+                           f"gate.lambda={lam}", "trainer.max_steps=120", "trainer.val_check_interval=120")
+            for lam in (0.0, 1.0)}
+    silent, overlap, gmac_on = _gate_stats(runs[1.0])
+    _, _, gmac_off = _gate_stats(runs[0.0])
+    assert silent < overlap - 0.05, f"silent chunks ({silent:.2f}) should cost less than overlapped ({overlap:.2f})"
+    assert gmac_on < gmac_off, f"lambda>0 should save compute ({gmac_on:.4f} vs {gmac_off:.4f} GMAC/s)"
+
+
+def test_gate_stage_from_the_cli(stage1_model: Path, tmp_path: Path) -> None:
+    code = main(["train", "--config", "configs/tiny_synthetic_gate.yaml", "-o", str(tmp_path / "gate"),
+                 "--set", f"init_from={stage1_model}", "--set", "trainer.max_steps=4",
+                 "--set", "trainer.val_check_interval=4", "--set", "trainer.enable_progress_bar=false"])
+    assert code == 0
+    assert model_metadata(tmp_path / "gate" / "model.pt")["stage"] == "gate"
+
+
+def test_static_baseline_trains_one_width(tmp_path: Path) -> None:
+    path = run_stage("tiny_synthetic.yaml", tmp_path / "static", "stage=static", "static.width=0.5",
+                     "trainer.max_steps=4", "trainer.val_check_interval=4")
+    assert model_metadata(path)["recipe"]["static"]["width"] == 0.5
+
+
+def test_bad_configs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--config", "configs/tiny_synthetic_gate.yaml", "-o", str(tmp_path / "g"),
+                 "--set", "init_from=null"]) == 2
+    assert "stage 'gate' needs init_from" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "x")]) == 2
+    assert "config file not found" in capsys.readouterr().err
