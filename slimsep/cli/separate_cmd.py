@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for path in args.inputs:
         try:
-            outs = separator.separate_file(path, args.outdir, budget=args.budget, overwrite=args.overwrite)
+            outs = separator.separate_file(path, args.outdir, budget=args.budget, overwrite=args.overwrite,
+                                           protected=set(args.inputs))
         except SlimsepError as exc:
             print(f"slimsep: error: {exc}", file=sys.stderr)
             failures += 1

@@ -46,8 +46,9 @@ def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:
     return outs
 
 
-def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool) -> None:
-    """Refuse to overwrite the input, an existing output (without ``overwrite``), or write to a bad folder."""
+def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool, protected: set[Path] | None = None) -> None:
+    """Refuse to overwrite an input (``path`` and the ``protected`` other inputs of the same call), an existing
+    output (without ``overwrite``), or to write into a bad folder."""
     outdir = next(iter(outs.values())).parent
     if outdir.exists() and not outdir.is_dir():
         raise SlimsepError(f"{outdir}: output folder is a file")
@@ -57,8 +58,9 @@ def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool) -> None:
         raise SlimsepError(f"{outdir}: cannot create output folder ({exc.strerror})") from None
     if not os.access(outdir, os.W_OK | os.X_OK):
         raise SlimsepError(f"{outdir}: output folder is not writable")
+    inputs = {p.resolve() for p in (protected or set()) | {path} if p.exists()}
     for out in outs.values():
-        if out.exists() and path.exists() and out.resolve() == path.resolve():
-            raise AudioError(path, f"output {out.name} would overwrite the input; choose another -o folder")
+        if out.exists() and out.resolve() in inputs:
+            raise AudioError(path, f"output {out} would overwrite an input file; choose another -o folder")
         if out.exists() and not overwrite:
             raise SlimsepError(f"{out}: output exists; pass --overwrite to replace it")

@@ -117,13 +117,16 @@ class Separator:
         report = self._run(lambda s, e: audio[:, s:e], audio.shape[1], sample_rate, budget, parts.append)
         return np.concatenate(parts, axis=1), report
 
-    def separate_file(self, path: str | Path, outdir: str | Path, budget: float = 0.0,
-                      overwrite: bool = False) -> dict[str, Path]:
-        """Separate one file into ``outdir``; returns the written paths. Nothing partial is left on failure."""
+    def separate_file(self, path: str | Path, outdir: str | Path, budget: float = 0.0, overwrite: bool = False,
+                      protected: set[Path] | None = None) -> dict[str, Path]:
+        """Separate one file into ``outdir``; returns the written paths. Nothing partial is left on failure.
+
+        ``protected``: other files that must never be overwritten (e.g. the other inputs of the same call).
+        """
         path, outdir = Path(path), Path(outdir)
         info = validate_input(path)
         outs = output_paths(path, outdir, self.model.cfg.n_src)
-        check_outputs(path, outs, overwrite)
+        check_outputs(path, outs, overwrite, protected)
         temps = {k: _temp_beside(p) for k, p in outs.items() if k != "report"}
         try:
             with sf.SoundFile(str(path)) as src:
