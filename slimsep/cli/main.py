@@ -15,6 +15,7 @@ from slimsep.errors import SlimsepError
 # Sub-command modules, in the order they are listed in ``slimsep --help``.
 COMMANDS = [
     "slimsep.cli.data_cmd",
+    "slimsep.cli.demo_cmd",
     "slimsep.cli.evaluate_cmd",
     "slimsep.cli.profile_cmd",
     "slimsep.cli.separate_cmd",
