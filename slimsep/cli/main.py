@@ -16,6 +16,7 @@ from slimsep.errors import SlimsepError
 COMMANDS = [
     "slimsep.cli.data_cmd",
     "slimsep.cli.demo_cmd",
+    "slimsep.cli.demo_page_cmd",
     "slimsep.cli.evaluate_cmd",
     "slimsep.cli.profile_cmd",
     "slimsep.cli.separate_cmd",

@@ -1,0 +1,30 @@
+"""``slimsep demo-page``: a static HTML page of audio examples per condition, with the gate's widths over time."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("demo-page", help="static HTML audio examples page", description=__doc__)
+    p.add_argument("--model", default=None, help="model file or shipped name (default: default)")
+    p.add_argument("--data", type=Path, required=True, help="a folder of condition folders (ov*_na*)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--task", default="sep_clean", choices=["sep_clean", "sep_noisy"])
+    p.add_argument("--per-condition", type=int, default=2, help="examples per condition")
+    p.add_argument("--budget", type=float, default=0.0)
+    p.add_argument("-o", "--out", type=Path, required=True, help="site folder")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from slimsep.data import find_conditions
+    from slimsep.evaluation.demo_page import build_demo_page
+    from slimsep.inference.pretrained import resolve
+    from slimsep.models import load_model
+
+    model = load_model(resolve(args.model))
+    datasets = find_conditions(args.data, task=args.task, split=args.split)
+    page = build_demo_page(model, datasets, args.out, per_condition=args.per_condition, budget=args.budget)
+    print(f"page written to {page}")
+    return 0
