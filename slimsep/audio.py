@@ -27,13 +27,7 @@ def read_audio(
     ``expected_sr`` makes a different sample rate an error (training data must never be resampled
     silently); ``max_channels`` bounds the channel count.
     """
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "file does not exist")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty (0 bytes)")
+    path = check_file(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -45,6 +39,18 @@ def read_audio(
     if max_channels is not None and data.shape[0] > max_channels:
         raise AudioError(path, f"has {data.shape[0]} channels, at most {max_channels} supported")
     return data, int(sr)
+
+
+def check_file(path: str | Path) -> Path:
+    """The checks any reader needs before decoding: exists, is a file, is not empty."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "file does not exist")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "file is empty (0 bytes)")
+    return path
 
 
 def audio_info(path: str | Path) -> sf._SoundFileInfo:

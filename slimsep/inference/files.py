@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from slimsep.audio import audio_info, check_waveform
+from slimsep.audio import audio_info, check_file, check_waveform
 from slimsep.errors import AudioError, SlimsepError
 
 MAX_CHANNELS = 8
@@ -16,13 +16,7 @@ BLOCK = 1 << 16
 
 def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFileInfo:
     """Existence, type, readability, length, channels, NaN/Inf and digital silence, in bounded memory."""
-    if not path.exists():
-        raise AudioError(path, "file does not exist")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty (0 bytes)")
-    info = audio_info(path)
+    info = audio_info(check_file(path))
     if info.frames == 0:
         raise AudioError(path, "contains no samples (zero length)")
     if info.channels > max_channels:
