@@ -20,6 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fe = sub.add_parser("fetch", help="download and unpack Debian packages into the cache")
     fe.add_argument("packages", nargs="+", help="e.g. codec2-examples")
     fe.set_defaults(func=_fetch)
+    sim = sub.add_parser("simulate", help="overlap x noise-activity conditions from your own utterance lists")
+    sim.add_argument("--sources", type=Path, required=True, help="CSV with columns path,speaker")
+    sim.add_argument("--noise", type=Path, help="text file, one noise file per line (without: clean conditions)")
+    sim.add_argument("-o", "--out", type=Path, required=True)
+    sim.add_argument("-n", "--count", type=int, default=100, help="mixtures per condition")
+    sim.add_argument("--sample-rate", type=int, default=8000)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.set_defaults(func=_simulate)
     rb = sub.add_parser("rebuild", help="re-render a simulated condition folder from its metadata.csv")
     rb.add_argument("folder", type=Path, help="a condition folder, e.g. CORPUS/test/ov50_na100")
     rb.add_argument("--corpus", type=Path, required=True, help="the corpus root the source paths are relative to")
@@ -54,6 +62,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
     for package in args.packages:
         print(f"{package}: {fetch_package(package)}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from slimsep.data.conditions import simulate_from_lists
+
+    names = simulate_from_lists(args.sources, args.noise, args.out, args.count, args.seed, args.sample_rate)
+    print(f"{len(names)} conditions x {args.count} mixtures in {args.out}/test: {', '.join(names)}")
     return 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import read_audio, write_audio, write_text_atomic
+from slimsep.audio import audio_info, read_audio, write_audio, write_text_atomic
 from slimsep.data.folders import WavFolderDataset
 from slimsep.data.simulator import MixtureRecipe, draw_recipe, render
 from slimsep.errors import SlimsepError
@@ -56,7 +56,7 @@ def _pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int]]], li
         for row in csv.DictReader(f):
             if row["split"] != split:
                 continue
-            entry = (row["path"], int(row["samples"]))
+            entry = (row["path"], int(row["samples"]))  # paths relative to root, or absolute
             (speakers.setdefault(row["speaker"], []) if row["speaker"] else noises).append(entry)
     if len(speakers) < 2:
         raise SlimsepError(f"{root}: split {split!r} has {len(speakers)} speaker(s); two-talker mixtures need two")
@@ -76,7 +76,8 @@ def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, 
     return draw_recipe(rng, mixture_id, (p1, p2), (n1, n2), overlap, activity, load, noise, noise_len, max_length)
 
 
-def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int) -> str:
+def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int,
+                    sample_rate: int = 8000) -> str:
     """Simulate ``count`` mixtures of one condition into ``<root>/<split>/<name>/``."""
     name = condition_name(overlap, activity)
     folder = root / split / name
@@ -85,17 +86,17 @@ def write_condition(root: Path, split: str, overlap: float, activity: float, cou
     rng = np.random.default_rng(seed)
     recipes = [draw_pair_recipe(rng, f"{name}_{i:04d}", speakers, noises, load, overlap, activity)
                for i in range(count)]
-    _render_all(recipes, load, folder)
+    _render_all(recipes, load, folder, sample_rate)
     _write_metadata(folder / "metadata.csv", recipes)
     return name
 
 
-def _render_all(recipes: list[MixtureRecipe], load, folder: Path) -> None:  # noqa: ANN001
+def _render_all(recipes: list[MixtureRecipe], load, folder: Path, sample_rate: int = 8000) -> None:  # noqa: ANN001
     for kind in OUTPUTS:
         (folder / kind).mkdir(parents=True, exist_ok=True)
     for recipe in recipes:
         for kind, signal in render(recipe, load).items():
-            write_audio(folder / kind / f"{recipe.mixture_id}.wav", signal, 8000)
+            write_audio(folder / kind / f"{recipe.mixture_id}.wav", signal, sample_rate)
 
 
 def _write_metadata(path: Path, recipes: list[MixtureRecipe]) -> None:
@@ -116,7 +117,8 @@ def rebuild_condition(corpus_root: Path, folder: Path, out: Path) -> int:
     """Re-render every mixture of ``folder`` from its metadata into ``out``; returns how many."""
     load = audio_loader(corpus_root)
     recipes = read_metadata(folder)
-    _render_all(recipes, load, out)
+    rate = audio_info(next((folder / "mix_clean").glob("*.wav"))).samplerate
+    _render_all(recipes, load, out, rate)
     return len(recipes)
 
 
@@ -152,3 +154,26 @@ def find_conditions(root: str | Path, task: str = "sep_clean", split: str = "tes
         raise SlimsepError(f"{base}: no condition folders (ov<overlap>_na<noise activity>) found")
     return found
 
+
+
+def simulate_from_lists(sources_csv: Path, noise_list: Path | None, out: Path, count: int, seed: int = 0,
+                        sample_rate: int = 8000, conditions: list[tuple[float, float]] | None = None) -> list[str]:
+    """The paper's overlap x noise-activity conditions from a user's own utterances (e.g. WSJ0 or LibriSpeech).
+
+    ``sources_csv`` has columns ``path,speaker`` (paths absolute or relative to the CSV); ``noise_list`` one noise
+    file per line. Every file must already be at ``sample_rate`` (nothing is resampled silently).
+    """
+    rows = ["path,speaker,gender,language,split,samples,seconds"]
+    with open(sources_csv, newline="") as f:
+        entries = [(r["path"], r["speaker"]) for r in csv.DictReader(f)]
+    noises = [line.strip() for line in noise_list.read_text().splitlines() if line.strip()] if noise_list else []
+    for path, speaker in entries + [(n, "") for n in noises]:
+        full = Path(path) if Path(path).is_absolute() else (sources_csv.parent / path).resolve()
+        info = audio_info(full)
+        if info.samplerate != sample_rate:
+            raise SlimsepError(f"{full}: sample rate is {info.samplerate} Hz, expected {sample_rate} Hz")
+        rows.append(f"{full},{speaker},,,test,{info.frames},{info.frames / sample_rate:.3f}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "manifest.csv", "\n".join(rows) + "\n")
+    return [write_condition(out, "test", o, a, count, seed * 1000 + k, sample_rate)
+            for k, (o, a) in enumerate(conditions or CONDITIONS) if a == 0 or noises]
