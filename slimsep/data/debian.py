@@ -53,6 +53,7 @@ def fetch_package(package: str, cache: Path | None = None) -> Path:
             raise SlimsepError(f"apt-get download {package} failed: {reason}")
     _require("dpkg-deb")
     shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)  # dpkg-deb creates the last folder only
     result = subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(target)], capture_output=True, text=True)
     if result.returncode != 0:
         raise SlimsepError(f"dpkg-deb -x {debs[-1]} failed: {result.stderr.strip()}")
