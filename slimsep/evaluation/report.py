@@ -36,13 +36,13 @@ def summarise(rows: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
     return dict(out)
 
 
-def markdown_table(summary: dict, metric: str = "si_sdri") -> str:
-    """One row per operating point, one column per condition, cells ``metric / GMAC/s``."""
+def markdown_table(summary: dict, metric: str = "si_sdri", with_gmac: bool = True) -> str:
+    """One row per operating point, one column per condition, cells ``metric / GMAC/s`` (or ``metric`` alone)."""
     conditions = sorted({c for per in summary.values() for c in per if c != "all"}, key=_condition_key) + ["all"]
     lines = [f"| operating point | {' | '.join(conditions)} |", "|---|" + "---:|" * len(conditions)]
     for point, per in summary.items():
-        cells = [f"{per[c][metric]:.2f} / {per[c]['gmac_per_s']:.3f}" if c in per and metric in per[c] else "-"
-                 for c in conditions]
+        cells = [(f"{per[c][metric]:.2f} / {per[c]['gmac_per_s']:.3f}" if with_gmac else f"{per[c][metric]:.1f}")
+                 if c in per and metric in per[c] else "-" for c in conditions]
         lines.append(f"| {point} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -60,6 +60,9 @@ def write_summary(summary: dict, out_dir: Path) -> None:
              markdown_table(summary, "si_sdri")]
     if any("sdri" in per.get("all", {}) for per in summary.values()):
         parts += ["", "Cells: mean SDRi [dB] / GMAC per second of audio.", "", markdown_table(summary, "sdri")]
+    if any("ms_per_s" in per.get("all", {}) for per in summary.values()):
+        parts += ["", "Cells: measured CPU milliseconds per second of audio (mean over utterances, whole forward "
+                  "pass including the gates).", "", markdown_table(summary, "ms_per_s", with_gmac=False)]
     write_text_atomic(out_dir / "summary.md", "\n".join(parts) + "\n")
 
 

@@ -24,7 +24,10 @@ def test_evaluate_writes_every_report(condition_tree: Path, tiny_model_path: Pat
     assert summary["tiny at 0.25"]["all"]["gmac_per_s"] < summary["tiny budget 0"]["all"]["gmac_per_s"]
     shares = [float(r["share_0.25"]) for r in rows if r["point"] == "tiny at 0.25"]
     assert all(s == 1.0 for s in shares)
-    assert "| ov100_na0 | ov25_na0 | all |" in (out / "summary.md").read_text()
+    report = (out / "summary.md").read_text()
+    assert "| ov100_na0 | ov25_na0 | all |" in report
+    assert "measured CPU milliseconds per second of audio" in report
+    assert report.count("| tiny at 0.25 |") == 3  # SI-SDRi, SDRi and CPU-time tables
     assert (out / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
