@@ -18,6 +18,7 @@ COMMANDS = [
     "slimsep.cli.demo_cmd",
     "slimsep.cli.demo_page_cmd",
     "slimsep.cli.evaluate_cmd",
+    "slimsep.cli.export_cmd",
     "slimsep.cli.profile_cmd",
     "slimsep.cli.separate_cmd",
     "slimsep.cli.train_cmd",

@@ -5,9 +5,6 @@ import argparse
 import json
 
 from slimsep.models.config import NAMED_CONFIGS, get_config
-from slimsep.models.dsn import DSN
-from slimsep.models.serialization import load_model
-from slimsep.profiling import profile_model, rows_to_json, rows_to_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the CLI's other commands (separate --backend onnx) must start without PyTorch.
+    from slimsep.models.dsn import DSN
+    from slimsep.models.serialization import load_model
+    from slimsep.profiling import profile_model, rows_to_json, rows_to_table
+
     model = load_model(args.model) if args.model else DSN(get_config(args.config))
     if args.no_slim_inter:
         # Same weights, different execution: only the intra-chunk layers follow each chunk's width.

@@ -16,7 +16,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "and <name>_slimsep.json.")
     p.add_argument("inputs", nargs="+", type=Path, help="audio files")
     p.add_argument("-o", "--outdir", type=Path, default=Path("separated"), help="output folder (default: separated)")
-    p.add_argument("--model", default=None, help="model file, or a shipped model's name (default: default)")
+    p.add_argument("--model", default=None, help="model file, or a shipped model's name (default: default); "
+                                                  "with --backend onnx, a folder written by `slimsep export onnx`")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                   help="run the model with PyTorch, or an exported ONNX folder with onnxruntime (default: torch)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="--backend onnx: onnxruntime threads per graph call (default: 1)")
     p.add_argument("--budget", type=float, default=0.0,
                    help="trade quality for compute: larger values make the gates pick slimmer widths")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -28,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
 
-    separator = Separator.from_pretrained(args.model, device=args.device, window=args.window,
-                                          overlap=min(2.0, args.window / 4))
+    separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend, threads=args.threads,
+                                          window=args.window, overlap=min(2.0, args.window / 4))
     failures = 0
     for path in args.inputs:
         try:

@@ -7,6 +7,8 @@ Policies (also in docs/inference.md):
   speaker order; memory does not grow with the input length.
 - Gain: estimates are written exactly as the model outputs them (32-bit float WAV, no normalisation, so nothing
   clips); mixture-consistent scale comes from the masking model itself.
+- Backend: a PyTorch model file, or (``backend="onnx"``) a folder written by ``slimsep export onnx``, run with
+  onnxruntime; PyTorch is imported only for the torch backend.
 """
 from __future__ import annotations
 
@@ -17,17 +19,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from slimsep.audio import check_waveform, resample, write_text_atomic
 from slimsep.errors import SlimsepError
 from slimsep.inference.files import check_outputs, output_paths, validate_input
+from slimsep.inference.onnx_backend import OnnxDSN
 from slimsep.inference.pretrained import resolve
 from slimsep.inference.stitching import Stitcher, plan_windows
-from slimsep.models import DSN, count_macs, load_model
+from slimsep.models.macs import count_macs
+
+if TYPE_CHECKING:
+    import torch
+
+    from slimsep.models.dsn import DSN
+
+BACKENDS = ("torch", "onnx")
 
 Reader = Callable[[int, int], np.ndarray]  # (start, end) in input samples -> [channels, end - start]
 
@@ -40,16 +50,33 @@ class WindowResult:
 
 
 class Separator:
-    def __init__(self, model: DSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
+    def __init__(self, model: DSN | OnnxDSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
                  name: str = "") -> None:
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise SlimsepError("--device cuda asked for, but no CUDA device is available")
-        self.model = model.eval().to(device)
+        self.backend = "onnx" if isinstance(model, OnnxDSN) else "torch"
+        if self.backend == "onnx" and device != "cpu":
+            raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
+        if self.backend == "torch":
+            import torch
+            if device.startswith("cuda") and not torch.cuda.is_available():
+                raise SlimsepError("--device cuda asked for, but no CUDA device is available")
+            model = model.eval().to(device)
+        self.model = model
         self.device, self.window, self.overlap, self.name = device, window, overlap, name or model.cfg.name
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", **kwargs) -> Separator:
-        """A model file path, or the name of a model shipped with slimsep (default: ``default``)."""
+    def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", backend: str = "torch",
+                        threads: int = 1, **kwargs) -> Separator:
+        """A model file path or the name of a model shipped with slimsep (default: ``default``); with
+        ``backend="onnx"`` the folder written by ``slimsep export onnx``, run without PyTorch (``threads``:
+        onnxruntime threads per graph call)."""
+        if backend not in BACKENDS:
+            raise SlimsepError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        if backend == "onnx":
+            if path_or_name is None:
+                raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
+            return cls(OnnxDSN(path_or_name, threads), device, name=str(path_or_name), **kwargs)
+        from slimsep.models.serialization import load_model
+
         path = resolve(path_or_name)
         return cls(load_model(path), device, name=str(path_or_name or path.stem), **kwargs)
 
@@ -61,14 +88,22 @@ class Separator:
     def _separate_window(self, audio: np.ndarray, sr: int, budget: float) -> WindowResult:
         mono = audio.mean(0) if audio.ndim == 2 else audio
         x = resample(mono.astype(np.float32), sr, self.sample_rate)
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(x).to(self.device)[None], None, budget=budget)
-        est = out.estimates[0].cpu().numpy()
-        widths = out.widths[0].cpu().numpy()
+        est, widths = self._forward(x, budget)
         est = resample(est, self.sample_rate, sr)
         n = mono.shape[-1]
         est = np.pad(est, ((0, 0), (0, max(0, n - est.shape[1]))))[:, :n]
         return WindowResult(est, widths, count_macs(self.model.cfg, widths, x.shape[-1], gated=True))
+
+    def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        """One mixture [T] -> (estimates [n_src, T], width indices [R, C]) with the gates deciding."""
+        if self.backend == "onnx":
+            out = self.model(x[None], None, budget=budget)
+            return out.estimates[0], out.widths[0]
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(x).to(self.device)[None], None, budget=budget)
+        return out.estimates[0].cpu().numpy(), out.widths[0].cpu().numpy()
 
     # ---- any length ---------------------------------------------------------------------------
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
@@ -85,8 +120,9 @@ class Separator:
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
         cfg = self.model.cfg
-        return {"model": self.name, "sample_rate_in": sr, "sample_rate_model": cfg.sample_rate,
-                "seconds": round(seconds, 3), "windows": len(windows), "gmac_per_s": macs / 1e9 / seconds,
+        return {"model": self.name, "backend": self.backend, "sample_rate_in": sr,
+                "sample_rate_model": cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
+                "gmac_per_s": macs / 1e9 / seconds,
                 "real_time_factor": elapsed / seconds, "budget": budget,
                 "width_share": self._shares([t[1] for t in timeline]),
                 "widths_over_time": [[round(t, 3), w] for t, w in timeline]}
@@ -95,7 +131,7 @@ class Separator:
                   sr: int) -> list[tuple[float, float]]:
         """(chunk centre in s, width averaged over blocks) for chunks this window owns (no double counting)."""
         n_model = int(round((end - start) * self.sample_rate / sr))
-        spans = self.model.chunk_spans(n_model).numpy()
+        spans = np.asarray(self.model.chunk_spans(n_model))
         centres = start / sr + spans.mean(1) / self.sample_rate
         lo, hi = (start + before / 2) / sr, (end - after / 2) / sr
         values = np.asarray(self.model.cfg.widths)[widths].mean(0)
@@ -108,7 +144,7 @@ class Separator:
     def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,
                  budget: float = 0.0) -> tuple[np.ndarray, dict]:
         """``waveform`` [samples] or [channels, samples] -> (estimates [n_src, samples] at ``sample_rate``, report)."""
-        audio = np.asarray(waveform.detach().cpu() if isinstance(waveform, torch.Tensor) else waveform, np.float32)
+        audio = np.asarray(waveform.detach().cpu() if hasattr(waveform, "detach") else waveform, np.float32)
         audio = audio[None] if audio.ndim == 1 else audio
         if audio.ndim != 2:
             raise SlimsepError(f"waveform must be [samples] or [channels, samples], got shape {audio.shape}")

@@ -1,8 +1,29 @@
-"""Model parts: config, slimmable layers, gate, dual-path blocks, the DSN, MAC counts, serialisation."""
-from slimsep.models.config import NAMED_CONFIGS, ModelConfig, get_config
-from slimsep.models.dsn import DSN, SeparationOutput
-from slimsep.models.macs import count_macs, gmac_per_second, width_costs
-from slimsep.models.serialization import load_model, save_model
+"""Model parts: config, slimmable layers, gate, dual-path blocks, the DSN, MAC counts, serialisation.
+
+Names are imported on first use, so torch-free parts (``config``, ``macs``) can be imported by the ONNX runtime
+without pulling in PyTorch.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "DSN": "dsn", "SeparationOutput": "dsn",
+    "ModelConfig": "config", "NAMED_CONFIGS": "config", "get_config": "config",
+    "count_macs": "macs", "gmac_per_second": "macs", "width_costs": "macs",
+    "load_model": "serialization", "save_model": "serialization",
+}
 
 __all__ = ["DSN", "ModelConfig", "NAMED_CONFIGS", "SeparationOutput", "count_macs", "get_config",
            "gmac_per_second", "load_model", "save_model", "width_costs"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'slimsep.models' has no attribute {name!r}")
+    return getattr(import_module(f"slimsep.models.{_WHERE[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -11,7 +11,7 @@ from slimsep.errors import SlimsepError
 from slimsep.models.config import ModelConfig
 from slimsep.models.dual_path import DualPathBlock, overlap_add, split_chunks
 from slimsep.models.gate import WidthGate
-from slimsep.models.macs import width_costs
+from slimsep.models.macs import chunk_spans, width_costs
 
 Widths = None | float | torch.Tensor
 
@@ -58,10 +58,7 @@ class DSN(nn.Module):
 
     def chunk_spans(self, n_samples: int) -> torch.Tensor:
         """Sample range ``[start, end)`` of each chunk, clipped to the signal: ``[C, 2]`` long."""
-        hop_f, K, C = self.cfg.kernel_size // 2, self.cfg.chunk_size, self.n_chunks(n_samples)
-        start = torch.arange(C) * (K // 2) * hop_f
-        end = start + (K - 1) * hop_f + self.cfg.kernel_size
-        return torch.stack([start.clamp(max=n_samples), end.clamp(max=n_samples)], dim=1)
+        return torch.from_numpy(chunk_spans(self.cfg, n_samples))
 
     # ---- forward --------------------------------------------------------------------------
     def forward(self, mix: torch.Tensor, widths: Widths = None, budget: float = 0.0,

@@ -97,6 +97,8 @@ class DualPathBlock(nn.Module):
             return self._inter_layer_full(layer, h, groups, B, C)
         present = groups.present()
         d_max = layer.attn_width(max(present))
+        if d_max == 0:  # every chunk skipped (width 0): no heads, no per-token work, residual passes on
+            return h
         K, D = h.shape[1], h.shape[2]
         qkv = torch.cat([self._padded_qkv(layer, rows, w, d_max) for w, rows in groups.split(h)])
         qkv = groups.unsort(qkv).reshape(B, C, K, 3, d_max).permute(3, 0, 2, 1, 4)

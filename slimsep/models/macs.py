@@ -22,6 +22,14 @@ def frames_and_chunks(cfg: ModelConfig, n_samples: int) -> tuple[int, int]:
     return frames, chunks
 
 
+def chunk_spans(cfg: ModelConfig, n_samples: int) -> np.ndarray:
+    """Sample range ``[start, end)`` of each chunk, clipped to the signal: ``[C, 2]`` int64."""
+    hop_f, K = cfg.kernel_size // 2, cfg.chunk_size
+    start = np.arange(frames_and_chunks(cfg, n_samples)[1], dtype=np.int64) * (K // 2) * hop_f
+    end = start + (K - 1) * hop_f + cfg.kernel_size
+    return np.stack([np.minimum(start, n_samples), np.minimum(end, n_samples)], axis=1)
+
+
 def token_macs(cfg: ModelConfig, width: float) -> int:
     """Per-token MACs of one layer's Q/K/V, output projection and FFN at ``width``."""
     d = cfg.heads_at(width) * cfg.attn_head_dim

@@ -1,0 +1,128 @@
+"""Export a DSN as a folder of static ONNX graphs (one per width where widths differ) plus a manifest.
+
+Each width's slimmable layers become their own graph with the sliced weights baked in, so a runtime that routes
+chunks to the graph of their width spends the compute of that width (DESIGN.md §6). Exported with the
+TorchScript exporter (``dynamo=False``): the dynamo exporter needs ``onnxscript``, which slimsep does not require.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from slimsep import __version__
+from slimsep.audio import write_text_atomic
+from slimsep.errors import SlimsepError
+from slimsep.export import graphs
+from slimsep.inference.onnx_manifest import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
+from slimsep.models.dsn import DSN
+from slimsep.models.macs import frames_and_chunks, width_costs
+from slimsep.models.transformer import SlimTransformerLayer
+
+MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 14, 20, 17  # 14: first opset with the attention export
+
+
+@dataclass
+class GraphSpec:
+    file: str
+    module: nn.Module
+    args: tuple[torch.Tensor, ...]
+    inputs: dict[str, dict[int, str]]  # input name -> dynamic axes
+    outputs: dict[str, dict[int, str]]
+
+
+def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, overwrite: bool = False) -> Path:
+    """Write every graph of ``model`` and ``manifest.json`` into ``folder``; returns the manifest path.
+
+    The manifest is written last and removed first when overwriting, so an interrupted export never loads.
+    """
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise SlimsepError(f"--opset {opset}: supported opsets are {MIN_OPSET} to {MAX_OPSET}")
+    folder = _prepare(Path(folder), overwrite)
+    model = copy.deepcopy(model).cpu().float().eval()
+    names = graph_names(model.cfg)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and deprecation warnings of the TorchScript exporter
+        for spec in _specs(model, names):
+            _export_graph(spec, folder, opset)
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "slimsep_version": str(__version__),
+                "opset": opset, "model_name": model.cfg.name, "config": model.cfg.to_dict(),
+                "costs": width_costs(model.cfg), "graphs": names}
+    return write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+
+
+def _prepare(folder: Path, overwrite: bool) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise SlimsepError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise SlimsepError(f"{folder}: folder is not empty; pass --overwrite to export into it")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SlimsepError(f"{folder}: cannot create folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SlimsepError(f"{folder}: folder is not writable")
+    (folder / MANIFEST).unlink(missing_ok=True)
+    return folder
+
+
+def _export_graph(spec: GraphSpec, folder: Path, opset: int) -> None:
+    """One graph, written to a temporary file beside its destination and renamed when complete."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        torch.onnx.export(spec.module, spec.args, tmp, dynamo=False, opset_version=opset,
+                          input_names=list(spec.inputs), output_names=list(spec.outputs),
+                          dynamic_axes={**spec.inputs, **spec.outputs})
+        os.replace(tmp, folder / spec.file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:
+    """Every graph with example inputs (batch 2, 3 chunks, 5 rows: no axis of size 1 for the tracer to fix)."""
+    cfg, gen = model.cfg, torch.Generator().manual_seed(0)
+    K, D, L = cfg.chunk_size, cfg.d_model, cfg.kernel_size
+    n_samples = (2 * K - 1) * (L // 2) + L  # 2K frames -> 3 chunks
+    C = frames_and_chunks(cfg, n_samples)[1]
+    enc, x, energy = graphs.Front(model)(torch.randn(2, n_samples, generator=gen))
+    rows, chunk, row = torch.randn(5, K, D, generator=gen), {0: "batch", 1: "chunks"}, {0: "rows"}
+    frames = {0: "batch", 2: "frames"}
+    yield GraphSpec(names["front"], graphs.Front(model), (torch.randn(2, n_samples, generator=gen),),
+                    {"mix": {0: "batch", 1: "samples"}}, {"enc": frames, "x": chunk, "energy": chunk})
+    yield GraphSpec(names["back"], graphs.Back(model), (enc, x), {"enc": frames, "x": chunk},
+                    {"estimates": {0: "batch", 2: "samples"}})
+    for r, block in enumerate(model.blocks):
+        yield GraphSpec(names["gates"][r], graphs.Gate(model.gates[r]), (x, energy), {"x": chunk, "energy": chunk},
+                        {"logits": chunk})
+        for w, width in enumerate(cfg.widths):
+            yield GraphSpec(names["intra"][r][w], graphs.Intra(block, width), (rows,), {"rows": row}, {"out": row})
+        if not cfg.slim_inter:
+            yield GraphSpec(names["inter"][r], graphs.InterFull(block), (x,), {"x": chunk}, {"out": chunk})
+            continue
+        for layer_i, layer in enumerate(block.inter):
+            for w, width in enumerate(cfg.widths):
+                if width == 0:
+                    continue
+                d = cfg.heads_at(width) * cfg.attn_head_dim
+                yield GraphSpec(names["inter_qkv"][r][layer_i][w], graphs.InterQKV(layer, width), (rows,),
+                                {"rows": row}, {"qkv": row})
+                yield GraphSpec(names["inter_out"][r][layer_i][w], graphs.InterOut(layer, width),
+                                (rows, torch.randn(5, K, d, generator=gen)), {"rows": row, "attended": row},
+                                {"out": row})
+    if cfg.slim_inter:
+        seq = {0: "seq", 1: "chunks", 2: "channels"}
+        q = torch.randn(3, 2 * K, C, cfg.attn_dim, generator=gen)
+        mask = torch.zeros(2 * K, cfg.n_heads, 1, C)
+        yield GraphSpec(names["attention"], graphs.Attention(SlimTransformerLayer(cfg)), (*q, mask),
+                        {"q": seq, "k": seq, "v": seq, "mask": {0: "seq", 1: "heads", 3: "chunks"}}, {"out": seq})

@@ -1,0 +1,178 @@
+"""``OnnxDSN``: run a folder written by ``slimsep export onnx`` with onnxruntime and numpy, without PyTorch.
+
+The forward pass mirrors ``DSN.forward`` in eval mode: the gates' logits minus ``budget * cost`` pick each chunk's
+width (argmax), chunks are grouped by width (stable order, as ``slimsep.models.grouping``) and every present
+width runs as one call of that width's graph; the inter-chunk layers follow ``DualPathBlock._inter_layer``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slimsep.errors import SlimsepError
+from slimsep.inference.onnx_manifest import flat_names, manifest_config, read_manifest
+from slimsep.models.macs import chunk_spans, frames_and_chunks
+
+_MASKED = -1e4  # as slimsep.models.dual_path: additive bias for keys whose head is inactive in their chunk
+Widths = None | float | np.ndarray
+Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)
+
+
+@dataclass
+class OnnxOutput:
+    estimates: np.ndarray  # [B, n_src, T] float32
+    widths: np.ndarray  # [B, R, C] width indices
+
+
+class OnnxDSN:
+    """An exported DSN; ``threads``: onnxruntime's intra-op threads per graph call.
+
+    Every graph has its own session and so its own thread pool (onnxruntime's shared pool is process-wide and
+    exclusive), hence one thread by default: no idle pools, and one stream per core scales best on a CPU.
+    """
+
+    def __init__(self, folder: str | Path, threads: int = 1) -> None:
+        self.folder = Path(folder)
+        manifest = read_manifest(self.folder)
+        self.cfg = manifest_config(manifest, self.folder)
+        self.costs = np.asarray(manifest["costs"], dtype=np.float32)
+        self.graphs: dict[str, Any] = manifest["graphs"]
+        self._sessions = _load_sessions(self.folder, flat_names(self.graphs), threads)
+        self._heads = np.array([self.cfg.heads_at(w) for w in self.cfg.widths])
+
+    # ---- geometry, as DSN -----------------------------------------------------------------------
+    def n_chunks(self, n_samples: int) -> int:
+        return frames_and_chunks(self.cfg, n_samples)[1]
+
+    def chunk_spans(self, n_samples: int) -> np.ndarray:
+        return chunk_spans(self.cfg, n_samples)
+
+    # ---- forward --------------------------------------------------------------------------------
+    def __call__(self, mix: np.ndarray, widths: Widths = None, budget: float = 0.0) -> OnnxOutput:
+        """``mix`` [B, T] or [T]; ``widths`` None (gates), a float (static) or width indices [R, C] / [B, R, C]."""
+        mix = np.asarray(mix, dtype=np.float32)
+        mix = mix[None] if mix.ndim == 1 else mix
+        if mix.ndim != 2:
+            raise SlimsepError(f"expected a mixture of shape [batch, samples], got {mix.shape}")
+        B, T = mix.shape
+        frames, C = frames_and_chunks(self.cfg, T)
+        L, hop = self.cfg.kernel_size, self.cfg.kernel_size // 2
+        padded = np.pad(mix, ((0, 0), (0, (frames - 1) * hop + L - T)))
+        enc, x, energy = self._run(self.graphs["front"], mix=padded)
+        forced, used = self._resolve_widths(widths, B, C), []
+        for r in range(self.cfg.n_blocks):
+            if forced is None:
+                logits = self._run(self.graphs["gates"][r], x=x, energy=energy)[0]
+                index = (logits - np.float32(budget) * self.costs).argmax(-1)
+            else:
+                index = forced[:, r]
+            x = self._block(r, x, index, static=isinstance(widths, (int, float)))
+            used.append(index)
+        estimates = self._run(self.graphs["back"], enc=enc, x=x)[0][..., :T]
+        return OnnxOutput(estimates, np.stack(used, 1))
+
+    def _block(self, r: int, x: np.ndarray, index: np.ndarray, static: bool) -> np.ndarray:
+        """One dual-path block on chunks ``x`` [B, C, K, D] with width indices ``index`` [B, C]."""
+        B, C, K, D = x.shape
+        flat, groups = x.reshape(B * C, K, D), width_groups(index.reshape(-1), len(self.cfg.widths))
+        h = np.empty_like(flat)
+        for w, rows in groups:
+            h[rows] = self._run(self.graphs["intra"][r][w], rows=flat[rows])[0]
+        if static and self.cfg.widths[groups[0][0]] == 0 and self.cfg.slim_inter:
+            return h.reshape(B, C, K, D)  # DualPathBlock.forward_static skips the inter layers at width 0
+        h = h.reshape(B, C, K, D) + sinusoidal_encoding(C, D)[None, :, None, :]
+        if not self.cfg.slim_inter:
+            return self._run(self.graphs["inter"][r], x=h)[0]
+        h = h.reshape(B * C, K, D)
+        for layer in range(self.cfg.inter_layers):
+            h = self._inter_layer(r, layer, h, index, groups)
+        return h.reshape(B, C, K, D)
+
+    def _inter_layer(self, r: int, layer: int, h: np.ndarray, index: np.ndarray, groups: Groups) -> np.ndarray:
+        """Per-token parts at each group's width; attention across chunks over the widest heads, head-masked."""
+        (B, C), K, hd = index.shape, h.shape[1], self.cfg.attn_head_dim
+        d_max = int(self._heads[max(w for w, _ in groups)]) * hd
+        if d_max == 0:
+            return h  # every chunk skipped
+        qkv = np.zeros((B * C, K, 3, d_max), dtype=np.float32)
+        for w, rows in groups:
+            if self.cfg.widths[w]:
+                qkv_graph = self.graphs["inter_qkv"][r][layer][w]
+                qkv[rows, ..., : self._heads[w] * hd] = self._run(qkv_graph, rows=h[rows])[0]
+        q, k, v = qkv.reshape(B, C, K, 3, d_max).transpose(3, 0, 2, 1, 4).reshape(3, B * K, C, d_max)
+        att = self._run(self.graphs["attention"], q=q, k=k, v=v, mask=self._head_mask(index, K, d_max // hd))[0]
+        att = att.reshape(B, K, C, d_max).transpose(0, 2, 1, 3).reshape(B * C, K, d_max)
+        out = h.copy()
+        for w, rows in groups:
+            if self.cfg.widths[w]:
+                out_graph, d = self.graphs["inter_out"][r][layer][w], self._heads[w] * hd
+                out[rows] = self._run(out_graph, rows=h[rows], attended=att[rows, :, :d])[0]
+        return out
+
+    def _head_mask(self, index: np.ndarray, K: int, h_max: int) -> np.ndarray:
+        """Additive mask [B*K, h_max, 1, C]: key chunk c is visible in head h iff c uses head h."""
+        B, C = index.shape
+        visible = np.arange(h_max)[None, :, None] < self._heads[index][:, None, :]  # [B, h, C]
+        bias = np.where(visible, np.float32(0), np.float32(_MASKED)).astype(np.float32)
+        return np.broadcast_to(bias[:, None, :, None, :], (B, K, h_max, 1, C)).reshape(B * K, h_max, 1, C)
+
+    def _run(self, name: str, **feeds: np.ndarray) -> list[np.ndarray]:
+        feeds = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()}
+        return self._sessions[name].run(None, feeds)
+
+    def _resolve_widths(self, widths: Widths, batch: int, n_chunks: int) -> np.ndarray | None:
+        """Width indices [B, R, C] for forced widths, None for the gates."""
+        R, W = self.cfg.n_blocks, len(self.cfg.widths)
+        if widths is None:
+            return None
+        if isinstance(widths, (int, float)):
+            return np.full((batch, R, n_chunks), self.cfg.width_index(float(widths)), dtype=np.int64)
+        idx = np.asarray(widths)
+        if idx.dtype.kind not in "iu":
+            raise SlimsepError("widths must be None, a float, or an integer array of width indices")
+        idx = np.broadcast_to(idx, (batch, *idx.shape)) if idx.ndim == 2 else idx
+        if idx.shape != (batch, R, n_chunks):
+            raise SlimsepError(f"width indices must have shape [{R}, {n_chunks}] or [{batch}, {R}, {n_chunks}] "
+                               f"for this input, got {tuple(np.shape(widths))}")
+        if idx.min() < 0 or idx.max() >= W:
+            raise SlimsepError(f"width indices must lie in [0, {W - 1}]")
+        return idx.astype(np.int64)
+
+
+def width_groups(index: np.ndarray, n_widths: int) -> Groups:
+    """Rows of each present width index, in original order (a stable sort split into groups)."""
+    order = np.argsort(index, kind="stable")
+    parts = np.split(order, np.cumsum(np.bincount(index, minlength=n_widths))[:-1])
+    return [(w, rows) for w, rows in enumerate(parts) if rows.size]
+
+
+def sinusoidal_encoding(length: int, dim: int) -> np.ndarray:
+    """``slimsep.models.transformer.sinusoidal_encoding`` in numpy (float32)."""
+    pos = np.arange(length, dtype=np.float32)[:, None]
+    freq = np.exp(np.arange(0, dim, 2, dtype=np.float32) * np.float32(-9.210340371976184 / dim))
+    table = np.zeros((length, dim), dtype=np.float32)
+    table[:, 0::2] = np.sin(pos * freq)
+    table[:, 1::2] = np.cos(pos * freq[: dim // 2])
+    return table
+
+
+def _load_sessions(folder: Path, names: list[str], threads: int) -> dict[str, Any]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise SlimsepError(f"{folder}: onnxruntime is not installed; run `pip install slimsep[onnx]`") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    sessions = {}
+    for name in names:
+        try:
+            sessions[name] = ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for bad graphs  # noqa: BLE001
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise SlimsepError(f"{folder / name}: cannot load ONNX graph ({reason})") from None
+    return sessions
