@@ -12,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", nargs="+", type=float, default=[0.0],
                    help="gate budgets to evaluate each gated model at (default: 0)")
     p.add_argument("--width", nargs="*", type=float, default=[],
-                   help="also evaluate each slimmable model at these static widths")
+                   help="also evaluate each gated model at these static widths (a stage-1 model: only at "
+                        "these, default all its non-zero widths)")
     p.add_argument("--data", type=Path, required=True,
                    help="a folder of condition folders (ov*_na*), e.g. an open corpus root")
     p.add_argument("--split", default="test", help="sub-folder of --data holding the conditions (default: test)")
@@ -34,6 +35,8 @@ def operating_points(name: str, model, budgets: list[float], widths: list[float]
     if meta.get("stage") == "static":
         width = float(meta["recipe"]["static"]["width"])
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
+    if meta.get("stage") == "slimmable":  # stage 1: its gates are untrained, so only static widths mean anything
+        return [OperatingPoint(f"{label} at {w:g}", "static", width=w) for w in widths or model.cfg.widths if w]
     points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
     return points + [OperatingPoint(f"{label} at {w:g}", "static", width=w) for w in widths]
 

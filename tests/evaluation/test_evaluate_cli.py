@@ -36,3 +36,23 @@ def test_evaluate_without_conditions_is_a_clear_error(tmp_path: Path, tiny_model
     (tmp_path / "test").mkdir()
     assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(tmp_path), "-o", str(tmp_path / "r")]) == 2
     assert "no condition folders" in capsys.readouterr().err
+
+
+def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
+    from slimsep.cli.evaluate_cmd import operating_points
+    from slimsep.models import DSN, get_config, save_model
+
+    model = DSN(get_config("tiny", widths=(0.0, 0.5, 1.0)))
+    stage1 = save_model(model, tmp_path / "s1" / "model.pt", metadata={"stage": "slimmable"})
+    gated = save_model(model, tmp_path / "g" / "model.pt", metadata={"stage": "gate"})
+    static = save_model(model, tmp_path / "st" / "model.pt",
+                        metadata={"stage": "static", "recipe": {"static": {"width": 0.5}}})
+
+    def labels(path: Path, budgets: list[float], widths: list[float]) -> list[tuple[str, str]]:
+        return [(p.label, p.kind) for p in operating_points(str(path), model, budgets, widths)]
+
+    # Stage 1's gates are untrained: only static widths, by default every non-zero width of the model.
+    assert labels(stage1, [0.0, 2.0], []) == [("s1 at 0.5", "static"), ("s1 at 1", "static")]
+    assert labels(stage1, [0.0], [1.0]) == [("s1 at 1", "static")]
+    assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"), ("g at 0.5", "static")]
+    assert labels(static, [0.0], [1.0]) == [("st (static 0.5)", "static")]
