@@ -23,6 +23,7 @@ from slimsep import __version__
 from slimsep.audio import write_text_atomic
 from slimsep.errors import SlimsepError
 from slimsep.export import graphs
+from slimsep.inference.files import writable_folder
 from slimsep.inference.onnx_manifest import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
 from slimsep.models.dsn import DSN
 from slimsep.models.macs import frames_and_chunks, width_costs
@@ -61,16 +62,9 @@ def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, over
 
 
 def _prepare(folder: Path, overwrite: bool) -> Path:
-    if folder.exists() and not folder.is_dir():
-        raise SlimsepError(f"{folder}: exists and is not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
         raise SlimsepError(f"{folder}: folder is not empty; pass --overwrite to export into it")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SlimsepError(f"{folder}: cannot create folder ({exc.strerror})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise SlimsepError(f"{folder}: folder is not writable")
+    writable_folder(folder)
     (folder / MANIFEST).unlink(missing_ok=True)
     return folder
 

@@ -40,18 +40,23 @@ def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:
     return outs
 
 
+def writable_folder(folder: Path) -> Path:
+    """Create ``folder`` if needed and check that files can be written into it (one-line errors otherwise)."""
+    if folder.exists() and not folder.is_dir():
+        raise SlimsepError(f"{folder}: output folder is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SlimsepError(f"{folder}: cannot create output folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SlimsepError(f"{folder}: output folder is not writable")
+    return folder
+
+
 def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool, protected: set[Path] | None = None) -> None:
     """Refuse to overwrite an input (``path`` and the ``protected`` other inputs of the same call), an existing
     output (without ``overwrite``), or to write into a bad folder."""
-    outdir = next(iter(outs.values())).parent
-    if outdir.exists() and not outdir.is_dir():
-        raise SlimsepError(f"{outdir}: output folder is a file")
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SlimsepError(f"{outdir}: cannot create output folder ({exc.strerror})") from None
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise SlimsepError(f"{outdir}: output folder is not writable")
+    writable_folder(next(iter(outs.values())).parent)
     inputs = {p.resolve() for p in (protected or set()) | {path} if p.exists()}
     for out in outs.values():
         if out.exists() and out.resolve() in inputs:

@@ -59,7 +59,7 @@ def test_refuses_non_empty_folder_unless_overwrite(folder: Path, tmp_path: Path)
     export_onnx(model, folder, overwrite=True)
     assert OnnxDSN(folder).cfg == model.cfg
     (tmp_path / "file").write_text("x")
-    with pytest.raises(SlimsepError, match="exists and is not a folder"):
+    with pytest.raises(SlimsepError, match="output folder is a file, not a folder"):
         export_onnx(model, tmp_path / "file")
     with pytest.raises(SlimsepError, match="--opset 9: supported opsets are 14 to 20"):
         export_onnx(model, tmp_path / "b", opset=9)
