@@ -52,7 +52,7 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
 
     Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, condition (one folder name, else all).
     """
-    from torch.utils.data import ConcatDataset
+    from torch.utils.data import ConcatDataset, Subset
 
     from slimsep.data.conditions import find_conditions
     from slimsep.data.dynamic_mix import DynamicMixDataset
@@ -64,4 +64,15 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
-    return ConcatDataset(list(found.values()))
+    parts = list(found.values())
+    return Subset(ConcatDataset(parts), interleaved_order([len(p) for p in parts]))
+
+
+def interleaved_order(sizes: list[int]) -> list[int]:
+    """Indices into the concatenation of datasets of ``sizes``, round-robin across them.
+
+    Any prefix then covers every condition, so ``limit_val_batches`` validates on all of them instead of the
+    first (the hardest, fully overlapped) condition folders only.
+    """
+    offsets = [sum(sizes[:k]) for k in range(len(sizes))]
+    return [offsets[k] + i for i in range(max(sizes, default=0)) for k in range(len(sizes)) if i < sizes[k]]

@@ -25,3 +25,19 @@ def test_open_corpus_builder_splits(mini_open_corpus: Path) -> None:
     spec = {"corpus": "open", "root": str(mini_open_corpus), "segment": 1.0, "n_items": 3}
     assert len(build_dataset(spec, "train")) == 3
     assert len(build_dataset(spec, "valid")) == 2
+
+
+def test_validation_prefix_covers_every_condition(mini_open_corpus: Path) -> None:
+    """limit_val_batches takes a prefix: it must not be the first condition folder only."""
+    from slimsep.data.conditions import write_condition
+    from slimsep.data.factory import interleaved_order
+
+    assert interleaved_order([3, 1, 2]) == [0, 3, 4, 1, 5, 2]
+    assert interleaved_order([]) == []
+    for overlap in (1.0, 0.25):
+        write_condition(mini_open_corpus, "valid", overlap, 0.0, count=2, seed=0)
+    valid = build_dataset({"corpus": "open", "root": str(mini_open_corpus), "task": "sep_clean"}, "valid")
+    lengths = [valid[i][0].shape[-1] for i in range(len(valid))]
+    folders = sorted((mini_open_corpus / "valid").iterdir())
+    first = [valid.dataset.datasets[k][0][0].shape[-1] for k in range(len(folders))]
+    assert lengths[:2] == first  # item 0 of each condition before item 1 of any

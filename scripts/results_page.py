@@ -1,0 +1,81 @@
+"""Write docs/results.md from a ``slimsep evaluate`` report: per-condition tables and the trade-off plot.
+
+Every number on the page comes from the report's summary.json, so re-running the evaluation and this script
+refreshes the page:
+
+    python scripts/results_page.py runs/report --corpus /work/data/open_corpus -o docs/results.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from slimsep.audio import write_text_atomic
+from slimsep.evaluation.report import markdown_table
+
+COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"),
+           ("gmac_per_s", "GMAC/s", "{:.3f}"), ("ms_per_s", "CPU ms/s", "{:.1f}"))
+
+
+def overall_table(summary: dict, condition: str = "all") -> str:
+    """One row per operating point: every metric on one condition (default: all conditions pooled)."""
+    full = max((per.get(condition, {}).get("gmac_per_s", 0.0) for per in summary.values()), default=1.0)
+    lines = ["| operating point | " + " | ".join(c[1] for c in COLUMNS) + " | GMAC/s vs full |",
+             "|---|" + "---:|" * (len(COLUMNS) + 1)]
+    for point, per in sorted(summary.items(), key=lambda kv: -kv[1].get(condition, {}).get("gmac_per_s", 0)):
+        row = per.get(condition)
+        if row:
+            cells = [fmt.format(row[key]) if key in row else "-" for key, _, fmt in COLUMNS]
+            lines.append(f"| {point} | {' | '.join(cells)} | {100 * row['gmac_per_s'] / full:.0f} % |")
+    return "\n".join(lines)
+
+
+def corpus_lines(corpus: Path | None) -> list[str]:
+    path = corpus / "summary.json" if corpus else None
+    if not path or not path.is_file():
+        return []
+    splits = json.loads(path.read_text())["splits"]
+    lines = ["| split | hours | utterances | speakers |", "|---|---:|---:|---|"]
+    for name in ("speech_train", "speech_valid", "speech_test"):
+        s = splits.get(name)
+        if s:
+            named = [f"{k} ({g})" for k, g in sorted(s["speakers"].items()) if g != "u"]
+            unnamed = sum(g == "u" for g in s["speakers"].values())
+            who = ", ".join(named + ([f"{unnamed} FOTAQ voices"] if unnamed else []))
+            lines.append(f"| {name.removeprefix('speech_')} | {s['hours']:.2f} | {s['files']} | {who} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="folder written by slimsep evaluate")
+    parser.add_argument("--corpus", type=Path, help="open corpus root (for the data table)")
+    parser.add_argument("--intro", type=Path, help="Markdown placed above the tables (setting, caveats)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("docs/results.md"))
+    args = parser.parse_args()
+
+    summary = json.loads((args.report / "summary.json").read_text())
+    figure = args.out.parent / "figures" / "tradeoff.png"
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.report / "tradeoff.png", figure)
+    parts = ["# Results", ""]
+    if args.intro:
+        parts += [args.intro.read_text().strip(), ""]
+    if corpus_lines(args.corpus):
+        parts += ["## Data", "", *corpus_lines(args.corpus), ""]
+    parts += ["## All test conditions pooled", "", overall_table(summary), "",
+              f"![SI-SDRi against GMAC/s]({figure.relative_to(args.out.parent).as_posix()})", ""]
+    for key, title, _ in COLUMNS:
+        with_gmac = key in ("si_sdri", "sdri")
+        parts += [f"## {title} per condition" + (" (cells: value / GMAC/s)" if with_gmac else ""), "",
+                  markdown_table(summary, key, with_gmac=with_gmac), ""]
+    parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
+              f"Regenerate: `python scripts/results_page.py {args.report} --corpus {args.corpus} -o {args.out}`."]
+    write_text_atomic(args.out, "\n".join(parts) + "\n")
+    print(f"wrote {args.out} and {figure}")
+
+
+if __name__ == "__main__":
+    main()
