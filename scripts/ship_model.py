@@ -1,7 +1,8 @@
 """Ship a trained model inside the package: ``slimsep/pretrained/<name>.pt`` with float16 weights.
 
 The shipped file keeps the full model config, the training recipe and command, a description of the data it was
-trained on and its measured test results, so ``slimsep separate`` users can see what they run. Maintainers only:
+trained on and its measured test results, so ``slimsep separate`` users can see what they run; ``<name>.md``
+beside it is the model card, written from the same metadata. Maintainers only:
 
     python scripts/ship_model.py runs/small_gate_l3/model.pt --name default --results runs/report/summary.json
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from slimsep.audio import write_text_atomic
 from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
 from slimsep.models.serialization import model_metadata
@@ -34,6 +36,31 @@ def data_description(recipe: dict) -> dict:
                        for k, v in info.get("splits", {}).items()}}
 
 
+def model_card(name: str, meta: dict, cfg: dict) -> str:
+    """Markdown: what the model is, what it was trained on, how it scored, how to rebuild it."""
+    recipe = meta.get("recipe", {})
+    lines = [f"# Shipped model `{name}`", "",
+             f"`{cfg['name']}` DSN ({cfg['n_blocks']} dual-path blocks, D={cfg['d_model']}, {cfg['n_heads']} heads, "
+             f"widths {cfg['widths']}, {cfg['sample_rate']} Hz), gates trained with lambda = "
+             f"{recipe.get('gate', {}).get('lambda')} on top of the stage-1 network `{recipe.get('init_from')}`.", "",
+             f"Training command of the last stage: `{meta.get('command', '')}` ({meta.get('steps')} steps); "
+             f"full pipeline: `{meta['reproduce']}`.", "", "## Data", "",
+             f"Open corpus (`slimsep data open-corpus`), task `{meta['data']['task']}`; speakers per split:", ""]
+    for split, info in sorted(meta["data"]["splits"].items()):
+        if split.startswith("speech_"):
+            lines.append(f"- {split.removeprefix('speech_')}: {info['hours']:.2f} h, {len(info['speakers'])} "
+                         f"speakers ({', '.join(s for s in info['speakers'] if not s.startswith('fotaq_P'))}"
+                         f"{' and FOTAQ voices' if any(s.startswith('fotaq_P') for s in info['speakers']) else ''})")
+    lines += ["", "## Test results (held-out speakers, all nine conditions pooled)", "",
+              "| operating point | SI-SDRi [dB] | SDRi [dB] | GMAC/s | CPU ms/s |", "|---|---:|---:|---:|---:|"]
+    for label, per in meta.get("test_results", {}).items():
+        a = per["all"]
+        lines.append(f"| {label} | {a['si_sdri']:.2f} | {a.get('sdri', float('nan')):.2f} | {a['gmac_per_s']:.3f} | "
+                     f"{a.get('ms_per_s', float('nan')):.1f} |")
+    lines += ["", "Per-condition tables and the comparison with static networks: docs/results.md.", ""]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="model.pt written by slimsep train")
@@ -47,6 +74,7 @@ def main() -> None:
         meta["test_results"] = results_for(args.results, args.model.parent.name)
     meta["reproduce"] = "scripts/reproduce_default.sh"
     target = save_model(model, pretrained_dir() / f"{args.name}.pt", metadata=meta, half=True)
+    write_text_atomic(target.with_suffix(".md"), model_card(args.name, meta, model.cfg.to_dict()))
 
     shipped = load_model(target)
     x = torch.randn(1, 4 * model.cfg.sample_rate) * 0.1

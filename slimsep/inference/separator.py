@@ -110,12 +110,15 @@ class Separator:
              sink: Callable[[np.ndarray], None]) -> dict:
         windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
         stitcher, timeline, macs = Stitcher(), [], 0
+        counts = np.zeros(len(self.model.cfg.widths), np.int64)  # (block, chunk) decisions per width
         started = time.perf_counter()
         for i, w in enumerate(windows):
             result = self._separate_window(read(w.start, w.end), sr, budget)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
             sink(stitcher.push(result.estimates, w.overlap_before, after))
-            timeline += self._timeline(result.widths, w.start, w.end, w.overlap_before, after, sr)
+            owned = self._owned(result.widths.shape[1], w.start, w.end, w.overlap_before, after, sr)
+            timeline += self._timeline(result.widths, owned)
+            counts += np.bincount(result.widths[:, owned[1]].ravel(), minlength=counts.size)
             macs += result.macs
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
@@ -124,21 +127,23 @@ class Separator:
                 "sample_rate_model": cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
                 "gmac_per_s": macs / 1e9 / seconds,
                 "real_time_factor": elapsed / seconds, "budget": budget,
-                "width_share": self._shares([t[1] for t in timeline]),
+                "width_share": {f"{w:g}": float(n / max(1, counts.sum())) for w, n in zip(cfg.widths, counts)},
                 "widths_over_time": [[round(t, 3), w] for t, w in timeline]}
 
-    def _timeline(self, widths: np.ndarray, start: int, end: int, before: int, after: int,
-                  sr: int) -> list[tuple[float, float]]:
-        """(chunk centre in s, width averaged over blocks) for chunks this window owns (no double counting)."""
+    def _owned(self, n_chunks: int, start: int, end: int, before: int, after: int,
+               sr: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk centres in s, mask of the chunks this window owns): overlaps are counted once, by their centre."""
         n_model = int(round((end - start) * self.sample_rate / sr))
-        spans = np.asarray(self.model.chunk_spans(n_model))
+        spans = np.asarray(self.model.chunk_spans(n_model))[:n_chunks]
         centres = start / sr + spans.mean(1) / self.sample_rate
         lo, hi = (start + before / 2) / sr, (end - after / 2) / sr
-        values = np.asarray(self.model.cfg.widths)[widths].mean(0)
-        return [(float(c), float(v)) for c, v in zip(centres, values) if lo <= c < hi]
+        return centres, (centres >= lo) & (centres < hi)
 
-    def _shares(self, values: list[float]) -> dict[str, float]:
-        return {f"{w:g}": float(np.mean(np.isclose(values, w))) if values else 0.0 for w in self.model.cfg.widths}
+    def _timeline(self, widths: np.ndarray, owned: tuple[np.ndarray, np.ndarray]) -> list[tuple[float, float]]:
+        """(chunk centre in s, width averaged over blocks) for the owned chunks."""
+        centres, mask = owned
+        values = np.asarray(self.model.cfg.widths)[widths].mean(0)
+        return [(float(c), float(v)) for c, v in zip(centres[mask], values[mask])]
 
     # ---- public API ---------------------------------------------------------------------------
     def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,

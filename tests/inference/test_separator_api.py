@@ -58,3 +58,21 @@ def test_ten_minute_input_in_bounded_memory(tiny_model_file: Path, tmp_path: Pat
     whole = peak("whole")
     assert sf.info(tmp_path / "out" / "long_spk1.wav").frames == 600 * 8000
     assert streamed < whole / 3, f"windowed peak RSS {streamed} kB vs whole-file {whole} kB"
+
+
+def test_width_share_counts_every_block_decision() -> None:
+    """Two blocks whose gates always pick different widths: each chunk's two decisions both count."""
+    import torch
+
+    from slimsep.models import DSN, get_config
+
+    model = DSN(get_config("tiny", n_blocks=2))
+    with torch.no_grad():
+        for gate, favourite in zip(model.gates, (0, 3)):
+            gate.out.weight.zero_()
+            gate.out.bias.zero_()
+            gate.out.bias[favourite] = 10.0
+    audio = np.random.default_rng(1).standard_normal(8000 * 3).astype(np.float32) * 0.1
+    _, report = Separator(model, window=2.0, overlap=0.5).separate(audio, 8000)
+    assert report["width_share"] == {"0.125": 0.5, "0.25": 0.0, "0.5": 0.0, "1": 0.5}
+    assert {w for _, w in report["widths_over_time"]} == {0.5625}  # timeline: mean over blocks
