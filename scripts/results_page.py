@@ -72,7 +72,9 @@ def main() -> None:
         parts += [f"## {title} per condition" + (" (cells: value / GMAC/s)" if with_gmac else ""), "",
                   markdown_table(summary, key, with_gmac=with_gmac), ""]
     parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
-              f"Regenerate: `python scripts/results_page.py {args.report} --corpus {args.corpus} -o {args.out}`."]
+              f"Regenerate: `slimsep evaluate` as in `scripts/reproduce_default.sh` (here with `EVAL_LIMIT=16`), then "
+              f"`python scripts/results_page.py {args.report} --corpus {args.corpus}"
+              f"{f' --intro {args.intro}' if args.intro else ''} -o {args.out}`."]
     write_text_atomic(args.out, "\n".join(parts) + "\n")
     print(f"wrote {args.out} and {figure}")
 

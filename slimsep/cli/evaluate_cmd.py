@@ -36,9 +36,9 @@ def operating_points(name: str, model, budgets: list[float], widths: list[float]
         width = float(meta["recipe"]["static"]["width"])
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
     if meta.get("stage") == "slimmable":  # stage 1: its gates are untrained, so only static widths mean anything
-        return [OperatingPoint(f"{label} at {w:g}", "static", width=w) for w in widths or model.cfg.widths if w]
+        return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
     points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
-    return points + [OperatingPoint(f"{label} at {w:g}", "static", width=w) for w in widths]
+    return points + [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from slimsep.models import DSN, count_macs
 @dataclass(frozen=True)
 class OperatingPoint:
     label: str
-    kind: str  # "dsn" (gated) or "static"
+    kind: str  # "dsn" (gated), "slimmable" (a slimmable network at one width) or "static" (trained at one width)
     budget: float = 0.0
     width: float | None = None
 

@@ -67,19 +67,22 @@ def write_summary(summary: dict, out_dir: Path) -> None:
 
 
 def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: str = "all") -> Path:
-    """SI-SDRi against GMAC/s: DSN operating points as one curve, static widths as another."""
+    """SI-SDRi against GMAC/s: one curve each for DSN operating points, the slimmable network at fixed widths and
+    individually trained static networks (``kinds``: label -> "dsn" | "slimmable" | "static")."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
-    for kind, style in (("static", "s--"), ("dsn", "o-")):
+    series = (("static", "s--", "static networks (trained at one width)"),
+              ("slimmable", "^:", "slimmable network at one width"), ("dsn", "o-", "DSN (gated)"))
+    for kind, style, legend in series:
         points = sorted((per[condition]["gmac_per_s"], per[condition]["si_sdri"], name)
                         for name, per in summary.items() if kinds[name] == kind and condition in per)
         if points:
             xs, ys, names = zip(*points)
-            ax.plot(xs, ys, style, label="DSN (gated)" if kind == "dsn" else "static width")
+            ax.plot(xs, ys, style, label=legend)
             for x, y, name in points:
                 ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("GMAC per second of audio")

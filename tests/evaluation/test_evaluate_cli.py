@@ -52,7 +52,8 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
         return [(p.label, p.kind) for p in operating_points(str(path), model, budgets, widths)]
 
     # Stage 1's gates are untrained: only static widths, by default every non-zero width of the model.
-    assert labels(stage1, [0.0, 2.0], []) == [("s1 at 0.5", "static"), ("s1 at 1", "static")]
-    assert labels(stage1, [0.0], [1.0]) == [("s1 at 1", "static")]
-    assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"), ("g at 0.5", "static")]
+    assert labels(stage1, [0.0, 2.0], []) == [("s1 at 0.5", "slimmable"), ("s1 at 1", "slimmable")]
+    assert labels(stage1, [0.0], [1.0]) == [("s1 at 1", "slimmable")]
+    assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"),
+                                                ("g at 0.5", "slimmable")]
     assert labels(static, [0.0], [1.0]) == [("st (static 0.5)", "static")]
