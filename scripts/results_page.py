@@ -32,6 +32,12 @@ def overall_table(summary: dict, condition: str = "all") -> str:
     return "\n".join(lines)
 
 
+def per_condition_counts(summary: dict) -> str:
+    """How many mixtures each condition mean is over (``n`` in the summary), e.g. ``16`` or ``16-40``."""
+    counts = {int(c["n"]) for per in summary.values() for name, c in per.items() if name != "all"}
+    return f"{min(counts)}" if len(counts) == 1 else f"{min(counts)}-{max(counts)}"
+
+
 def corpus_lines(corpus: Path | None) -> list[str]:
     path = corpus / "summary.json" if corpus else None
     if not path or not path.is_file():
@@ -63,8 +69,9 @@ def main() -> None:
     parts = ["# Results", ""]
     if args.intro:
         parts += [args.intro.read_text().strip(), ""]
-    if corpus_lines(args.corpus):
-        parts += ["## Data", "", *corpus_lines(args.corpus), ""]
+    data_table = corpus_lines(args.corpus)
+    if data_table:
+        parts += ["## Data", "", *data_table, ""]
     parts += ["## All test conditions pooled", "", overall_table(summary), "",
               f"![SI-SDRi against GMAC/s]({figure.relative_to(args.out.parent).as_posix()})", ""]
     for key, title, _ in COLUMNS:
@@ -72,7 +79,8 @@ def main() -> None:
         parts += [f"## {title} per condition" + (" (cells: value / GMAC/s)" if with_gmac else ""), "",
                   markdown_table(summary, key, with_gmac=with_gmac), ""]
     parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
-              f"Regenerate: `slimsep evaluate` as in `scripts/reproduce_default.sh` (here with `EVAL_LIMIT=16`), then "
+              f"Mixtures per condition: {per_condition_counts(summary)}.",
+              f"Regenerate: `slimsep evaluate` as in `scripts/reproduce_default.sh`, then "
               f"`python scripts/results_page.py {args.report} --corpus {args.corpus}"
               f"{f' --intro {args.intro}' if args.intro else ''} -o {args.out}`."]
     write_text_atomic(args.out, "\n".join(parts) + "\n")

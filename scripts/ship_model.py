@@ -4,7 +4,7 @@ The shipped file keeps the full model config, the training recipe and command, a
 trained on and its measured test results, so ``slimsep separate`` users can see what they run; ``<name>.md``
 beside it is the model card, written from the same metadata. Maintainers only:
 
-    python scripts/ship_model.py runs/small_gate_l3/model.pt --name default --results runs/report/summary.json
+    python scripts/ship_model.py runs/small_gate_l4/model.pt --name default --results runs/report/summary.json
 """
 from __future__ import annotations
 

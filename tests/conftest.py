@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from slimsep.data.debian import unpacked_dir
 from slimsep.models import DSN, get_config
+
+# Real speech for end-to-end tests: .ci/run fetches it; without it those tests skip with this reason.
+needs_codec2 = pytest.mark.skipif(not (unpacked_dir("codec2-examples") / ".complete").exists(),
+                                  reason="codec2-examples not in the cache: run `slimsep data fetch codec2-examples`")
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,9 @@ import soundfile as sf
 import torch
 
 from slimsep.cli.main import main
-from slimsep.data.debian import unpacked_dir
 from slimsep.evaluation import separation_metrics
 from slimsep.models import DSN, get_config, save_model
-
-CODEC2 = unpacked_dir("codec2-examples")
-needs_codec2 = pytest.mark.skipif(not (CODEC2 / ".complete").exists(),
-                                  reason="codec2-examples not in the cache: run `slimsep data fetch codec2-examples`")
+from tests.conftest import needs_codec2
 
 
 @needs_codec2

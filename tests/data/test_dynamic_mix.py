@@ -38,6 +38,5 @@ def test_validation_prefix_covers_every_condition(mini_open_corpus: Path) -> Non
         write_condition(mini_open_corpus, "valid", overlap, 0.0, count=2, seed=0)
     valid = build_dataset({"corpus": "open", "root": str(mini_open_corpus), "task": "sep_clean"}, "valid")
     lengths = [valid[i][0].shape[-1] for i in range(len(valid))]
-    folders = sorted((mini_open_corpus / "valid").iterdir())
-    first = [valid.dataset.datasets[k][0][0].shape[-1] for k in range(len(folders))]
+    first = [condition[0][0].shape[-1] for condition in valid.dataset.datasets]
     assert lengths[:2] == first  # item 0 of each condition before item 1 of any

@@ -9,15 +9,13 @@ import soundfile as sf
 import torch
 
 from slimsep.cli.main import main
-from slimsep.data.debian import unpacked_dir
 from slimsep.errors import SlimsepError
 from slimsep.evaluation import separation_metrics
 from slimsep.inference import Separator
 from slimsep.inference.pretrained import available, resolve
 from slimsep.models.serialization import model_metadata
+from tests.conftest import needs_codec2
 
-needs_codec2 = pytest.mark.skipif(not (unpacked_dir("codec2-examples") / ".complete").exists(),
-                                  reason="codec2-examples not in the cache: run `slimsep data fetch codec2-examples`")
 
 
 def test_default_model_ships_with_its_recipe_and_results() -> None:
