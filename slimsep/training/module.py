@@ -59,17 +59,17 @@ class SeparationModule(L.LightningModule):
         """Sandwich rule with manual accumulation: each width's graph is freed after its backward pass."""
         opt = self.optimizers()
         opt.zero_grad()
-        widths = self.model.cfg.widths
+        widths, sw = self.model.cfg.widths, self.tc["sandwich"]
         full = self.model(mix, 1.0).estimates
         full_score, perm = pit_si_sdr(full, ref)
         self.manual_backward(-full_score.mean())
         teacher = teacher_targets(full, perm)
         gen = self._generator()
         narrow: list[Any] = [widths[0]] + [self._random_assignment(gen, mix.shape[0], mix.shape[-1])
-                                           for _ in range(self.tc["sandwich"]["random_widths"])]
+                                           for _ in range(sw["random_widths"])]
         losses = []
         for w in narrow:
-            loss = student_loss(self.model(mix, w).estimates, ref, teacher, self.tc["sandwich"]["distill"])
+            loss = student_loss(self.model(mix, w).estimates, ref, teacher, sw["distill"], sw["distill_cap_db"])
             self.manual_backward(loss)
             losses.append(loss.detach())
         self._clip_and_step(opt)

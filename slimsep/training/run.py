@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
@@ -34,6 +35,19 @@ def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
     return model.cfg.to_dict(), model.state_dict()
 
 
+def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
+    """``trainer.max_time``: seconds (a number; YAML also reads ``1:30:00`` as one) or Lightning's "DD:HH:MM:SS".
+
+    A safety stop for a fixed compute budget (a lent GPU, a queue slot); the learning-rate schedule still follows
+    ``max_steps``, so set both.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value <= 0:
+        raise SlimsepError(f"trainer.max_time must be a positive number of seconds, got {value!r}")
+    return timedelta(seconds=float(value))
+
+
 def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg["trainer"]
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor="val/si_sdri", mode="max",
@@ -41,7 +55,8 @@ def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]
     last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
                            every_n_train_steps=t["checkpoint_every_n_steps"])
     trainer = L.Trainer(
-        default_root_dir=run_dir, max_steps=t["max_steps"], accelerator=t["accelerator"], devices=t["devices"],
+        default_root_dir=run_dir, max_steps=t["max_steps"], max_time=wall_clock_limit(t["max_time"]),
+        accelerator=t["accelerator"], devices=t["devices"],
         num_nodes=t["num_nodes"], strategy=t["strategy"], precision=t["precision"],
         val_check_interval=min(t["val_check_interval"], t["max_steps"]), check_val_every_n_epoch=None,
         limit_val_batches=t["limit_val_batches"], log_every_n_steps=t["log_every_n_steps"],

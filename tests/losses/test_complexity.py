@@ -1,6 +1,7 @@
 """The complexity loss: right weights per chunk kind, silent guards, gradient to the gate probabilities."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 from slimsep.losses import chunk_difficulty_weights, complexity_loss, expected_cost
@@ -59,3 +60,16 @@ def test_distillation_pulls_towards_aligned_teacher() -> None:
     good = student_loss(teacher.flip(1), ref, teacher, alpha=0.5)
     bad = student_loss(torch.randn_like(ref), ref, teacher, alpha=0.5)
     assert good < bad
+
+
+def test_teacher_term_is_capped() -> None:
+    """Copying the teacher exactly is worth at most ``cap_db``: the unbounded reward collapsed stage 1."""
+    ref = torch.randn(2, 2, 800)
+    teacher = ref + 0.5 * torch.randn_like(ref)
+    exact = student_loss(teacher, ref, teacher, alpha=1.0, cap_db=20.0)
+    assert torch.isfinite(exact)
+    assert exact.item() == pytest.approx(-20.0, abs=0.01)
+    near = student_loss(teacher + 1e-3 * torch.randn_like(ref), ref, teacher, alpha=1.0, cap_db=20.0)
+    assert -20.0 <= near.item() < -19.0
+    far = student_loss(teacher + 0.3 * torch.randn_like(ref), ref, teacher, alpha=1.0, cap_db=20.0)
+    assert far > near

@@ -1,6 +1,7 @@
 """Stage 1 then stage 2 end to end, and the complexity loss doing its job on generated data."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +10,11 @@ import torch
 
 from slimsep.cli.main import main
 from slimsep.data.synthetic import SyntheticSpec, make_example, talker_spans
+from slimsep.errors import SlimsepError
 from slimsep.models import gmac_per_second, load_model
 from slimsep.models.serialization import model_metadata
+from slimsep.training import load_config
+from slimsep.training.run import wall_clock_limit
 from tests.training.conftest import run_stage
 
 SPEC = SyntheticSpec(seconds=2.0, overlap=0.25, lead_silence=0.8)
@@ -77,3 +81,21 @@ def test_bad_configs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "stage 'gate' needs init_from" in capsys.readouterr().err
     assert main(["train", "--config", str(tmp_path / "none.yaml"), "-o", str(tmp_path / "x")]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+def test_wall_clock_limit_accepts_seconds_and_lightning_strings() -> None:
+    assert wall_clock_limit(None) is None
+    assert wall_clock_limit(90) == timedelta(seconds=90)
+    assert wall_clock_limit(load_config(None, ["trainer.max_time=1:30"])["trainer"]["max_time"]) == timedelta(
+        seconds=90)  # YAML reads 1:30 as sexagesimal 90
+    assert wall_clock_limit("00:00:01:30") == "00:00:01:30"
+    with pytest.raises(SlimsepError, match="max_time"):
+        wall_clock_limit(-5)
+
+
+def test_max_time_stops_a_run_and_still_exports(tmp_path: Path) -> None:
+    """A run cut by its wall-clock budget still writes a loadable model with the steps it reached."""
+    path = run_stage("tiny_synthetic.yaml", tmp_path / "timed", "trainer.max_steps=100000",
+                     "trainer.val_check_interval=100000", "trainer.max_time=2")
+    steps = model_metadata(path)["steps"]
+    assert 0 < steps < 100000
