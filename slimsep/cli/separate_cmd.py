@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="--backend onnx: onnxruntime threads per graph call (default: 1)")
     p.add_argument("--budget", type=float, default=0.0,
                    help="trade quality for compute: larger values make the gates pick slimmer widths")
+    p.add_argument("--width", type=float, default=None,
+                   help="run every chunk at this width instead of letting the gates choose (default: the gates; "
+                        "a static baseline runs at the width it was trained at)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--window", type=float, default=10.0, help="seconds per processing window")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -33,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
 
+    fixed = {} if args.width is None else {"width": args.width}
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend, threads=args.threads,
-                                          window=args.window, overlap=min(2.0, args.window / 4))
+                                          window=args.window, overlap=min(2.0, args.window / 4), **fixed)
     failures = 0
     for path in args.inputs:
         try:

@@ -49,9 +49,22 @@ class WindowResult:
     macs: int
 
 
+def trained_width(metadata: dict) -> float | None:
+    """The width a model file was trained to run at: a static baseline's own width; full width for a stage-1
+    network (its gates are untrained); None (the gates decide) for a DSN or a file without a recipe."""
+    stage = metadata.get("stage")
+    if stage == "static":
+        return float(metadata.get("recipe", {}).get("static", {}).get("width", 1.0))
+    return 1.0 if stage == "slimmable" else None
+
+
 class Separator:
     def __init__(self, model: DSN | OnnxDSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
-                 name: str = "") -> None:
+                 name: str = "", width: float | None = None) -> None:
+        """``width`` None lets the gates choose per chunk; a float runs every chunk at that width (static)."""
+        if width is not None:
+            model.cfg.width_index(width)  # a clear error for a width the model does not have
+        self.width = width
         self.backend = "onnx" if isinstance(model, OnnxDSN) else "torch"
         if self.backend == "onnx" and device != "cpu":
             raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
@@ -75,9 +88,10 @@ class Separator:
             if path_or_name is None:
                 raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
             return cls(OnnxDSN(path_or_name, threads), device, name=str(path_or_name), **kwargs)
-        from slimsep.models.serialization import load_model
+        from slimsep.models.serialization import load_model, model_metadata
 
         path = resolve(path_or_name)
+        kwargs.setdefault("width", trained_width(model_metadata(path)))
         return cls(load_model(path), device, name=str(path_or_name or path.stem), **kwargs)
 
     @property
@@ -92,17 +106,18 @@ class Separator:
         est = resample(est, self.sample_rate, sr)
         n = mono.shape[-1]
         est = np.pad(est, ((0, 0), (0, max(0, n - est.shape[1]))))[:, :n]
-        return WindowResult(est, widths, count_macs(self.model.cfg, widths, x.shape[-1], gated=True))
+        macs = count_macs(self.model.cfg, widths, x.shape[-1], gated=self.width is None)
+        return WindowResult(est, widths, macs)
 
     def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
-        """One mixture [T] -> (estimates [n_src, T], width indices [R, C]) with the gates deciding."""
+        """One mixture [T] -> (estimates [n_src, T], width indices [R, C]): the gates decide, or ``self.width``."""
         if self.backend == "onnx":
-            out = self.model(x[None], None, budget=budget)
+            out = self.model(x[None], self.width, budget=budget)
             return out.estimates[0], out.widths[0]
         import torch
 
         with torch.inference_mode():
-            out = self.model(torch.from_numpy(x).to(self.device)[None], None, budget=budget)
+            out = self.model(torch.from_numpy(x).to(self.device)[None], self.width, budget=budget)
         return out.estimates[0].cpu().numpy(), out.widths[0].cpu().numpy()
 
     # ---- any length ---------------------------------------------------------------------------

@@ -76,3 +76,27 @@ def test_width_share_counts_every_block_decision() -> None:
     _, report = Separator(model, window=2.0, overlap=0.5).separate(audio, 8000)
     assert report["width_share"] == {"0.125": 0.5, "0.25": 0.0, "0.5": 0.0, "1": 0.5}
     assert {w for _, w in report["widths_over_time"]} == {0.5625}  # timeline: mean over blocks
+
+
+def test_static_baseline_runs_at_its_trained_width(tmp_path: Path) -> None:
+    """A static model's other channels are untrained: it must run at its own width, not behind untrained gates."""
+    from slimsep.models import DSN, get_config, gmac_per_second, save_model
+
+    cfg = get_config("tiny")
+    path = save_model(DSN(cfg), tmp_path / "static.pt",
+                      metadata={"stage": "static", "recipe": {"static": {"width": 0.25}}})
+    mix = np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1
+    sep = Separator.from_pretrained(path)
+    assert sep.width == 0.25
+    _, report = sep.separate(mix, 8000)
+    assert report["width_share"]["0.25"] == 1.0
+    assert report["gmac_per_s"] == pytest.approx(gmac_per_second(cfg, 0.25, 8000), rel=0.05)
+    stage1 = save_model(DSN(cfg), tmp_path / "stage1.pt", metadata={"stage": "slimmable"})
+    assert Separator.from_pretrained(stage1).width == 1.0
+    assert Separator.from_pretrained(stage1, width=0.5).width == 0.5
+    with pytest.raises(SlimsepError, match="width 0.3"):
+        Separator.from_pretrained(stage1, width=0.3)
+
+
+def test_a_dsn_lets_its_gates_choose(tiny_model_file: Path) -> None:
+    assert Separator.from_pretrained(tiny_model_file).width is None
