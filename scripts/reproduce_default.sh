@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-/work/data/open_corpus}
 RUNS=${RUNS:-runs}
-LAMBDAS=${LAMBDAS:-"4 16"}
+# Gate runs (stage 2), one DSN each: name:override,override,... (as run for the shipped results)
+GATES=${GATES:-"l4:gate.lambda=4 l16:gate.lambda=16 \
+  q4_l8:gate.q0=4.0,gate.lambda=8,trainer.max_steps=600,trainer.val_check_interval=300 \
+  t025:gate.target_cost=0.25,gate.lambda=50,trainer.max_steps=600,trainer.val_check_interval=300"}
 set_data="--set data.root=$CORPUS --set trainer.enable_progress_bar=false"
 
 [ -f "$CORPUS/summary.json" ] || slimsep data open-corpus -o "$CORPUS"
@@ -24,22 +27,28 @@ wait
 slimsep train --config configs/small_open_slimmable.yaml -o "$RUNS/small_slimmable" $set_data \
   --set init_from="$RUNS/small_static_1.0/model.pt" ${STAGE1_MAX_TIME:+--set trainer.max_time=$STAGE1_MAX_TIME}
 
-# Stage 2: gates on the frozen stage-1 network, one run per lambda (the DSN operating points), one CPU core each.
-for l in $LAMBDAS; do
-  slimsep train --config configs/small_open_gate.yaml -o "$RUNS/small_gate_l$l" $set_data \
-    --set init_from="$RUNS/small_slimmable/model.pt" --set gate.lambda=$l &
+# Stage 2: gates on the frozen stage-1 network (the DSN operating points), two runs at a time, one CPU core each.
+models=()
+for g in $GATES; do
+  sets=()
+  IFS=, read -ra kv <<< "${g#*:}"
+  for a in "${kv[@]}"; do sets+=(--set "$a"); done
+  slimsep train --config configs/small_open_gate.yaml -o "$RUNS/small_gate_${g%%:*}" $set_data \
+    --set init_from="$RUNS/small_slimmable/model.pt" "${sets[@]}" &
+  models+=("$RUNS/small_gate_${g%%:*}/model.pt")
+  (( ${#models[@]} % 2 )) || wait
 done
 wait
 
 # Every operating point on the nine test conditions (noisy mixtures; na0 is the clean mixture), one thread:
 # the DSN at each lambda and budget, the stage-1 network at each static width, the static baselines.
 # EVAL_LIMIT=N scores N mixtures per condition instead of all 40.
-models=()
-for l in $LAMBDAS; do models+=("$RUNS/small_gate_l$l/model.pt"); done
 slimsep evaluate --model "${models[@]}" "$RUNS/small_slimmable/model.pt" "$RUNS"/small_static_*/model.pt \
-  --budget 0 ${BUDGETS:-1 2} ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --task sep_noisy --data "$CORPUS" --threads 1 \
+  --budget 0 ${BUDGETS:-2} ${EVAL_LIMIT:+--limit $EVAL_LIMIT} --task sep_noisy --data "$CORPUS" --threads 1 \
   -o "$RUNS/report"
 
-# Ship the chosen operating point (DEFAULT_LAMBDA) as slimsep/pretrained/default.pt (float16 weights).
-python scripts/ship_model.py "$RUNS/small_gate_l${DEFAULT_LAMBDA:-4}/model.pt" --name default \
-  --results "$RUNS/report/summary.json"
+# Ship the chosen operating point (DEFAULT_GATE) as slimsep/pretrained/default.pt (float16 weights), and the
+# results page.
+python scripts/ship_model.py "$RUNS/small_gate_${DEFAULT_GATE:-q4_l8}/model.pt" --name default \
+  --results "$RUNS/report/summary.json" --notes docs/results_src/training_notes.md
+python scripts/results_page.py "$RUNS/report" --corpus "$CORPUS" --intro docs/results_src/intro.md -o docs/results.md

@@ -36,7 +36,7 @@ def data_description(recipe: dict) -> dict:
                        for k, v in info.get("splits", {}).items()}}
 
 
-def model_card(name: str, meta: dict, cfg: dict) -> str:
+def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
     """Markdown: what the model is, what it was trained on, how it scored, how to rebuild it."""
     recipe = meta.get("recipe", {})
     lines = [f"# Shipped model `{name}`", "",
@@ -58,6 +58,8 @@ def model_card(name: str, meta: dict, cfg: dict) -> str:
         lines.append(f"| {label} | {a['si_sdri']:.2f} | {a.get('sdri', float('nan')):.2f} | {a['gmac_per_s']:.3f} | "
                      f"{a.get('ms_per_s', float('nan')):.1f} |")
     lines += ["", "Per-condition tables and the comparison with static networks: docs/results.md.", ""]
+    if notes:
+        lines += ["## Training notes", "", notes.strip(), ""]
     return "\n".join(lines)
 
 
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument("model", type=Path, help="model.pt written by slimsep train")
     parser.add_argument("--name", default="default", help="shipped name (slimsep separate --model NAME)")
     parser.add_argument("--results", type=Path, help="summary.json written by slimsep evaluate")
+    parser.add_argument("--notes", type=Path, help="Markdown for the card: how the earlier stages ran")
     args = parser.parse_args()
 
     model, meta = load_model(args.model), model_metadata(args.model)
@@ -74,7 +77,8 @@ def main() -> None:
         meta["test_results"] = results_for(args.results, args.model.parent.name)
     meta["reproduce"] = "scripts/reproduce_default.sh"
     target = save_model(model, pretrained_dir() / f"{args.name}.pt", metadata=meta, half=True)
-    write_text_atomic(target.with_suffix(".md"), model_card(args.name, meta, model.cfg.to_dict()))
+    notes = args.notes.read_text() if args.notes else ""
+    write_text_atomic(target.with_suffix(".md"), model_card(args.name, meta, model.cfg.to_dict(), notes))
 
     shipped = load_model(target)
     x = torch.randn(1, 4 * model.cfg.sample_rate) * 0.1

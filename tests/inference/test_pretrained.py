@@ -38,19 +38,32 @@ def test_unknown_shipped_name_lists_what_ships() -> None:
 
 
 @needs_codec2
-@pytest.mark.xfail(strict=True, reason="the shipped model is undertrained (CPU budget, issue 7): about 1 dB "
-                                       "SI-SDRi on held-out voices; a model that passes must drop this marker")
+@pytest.mark.xfail(strict=True, reason="the shipped gates learned a nearly fixed mix of narrow widths (issue 7): "
+                                       "1.9 dB SI-SDRi on held-out voices; a model that passes must drop this marker")
 def test_default_model_separates_real_held_out_speech() -> None:
     """Two codec2-examples voices (never seen in training) mixed at equal level with 1 s offset: audibly
     separated means at least 6 dB SI-SDRi."""
+    scores, report = _demo_scores()
+    assert scores["si_sdri"] > 6.0, scores
+    assert 0 < report["gmac_per_s"] < 2.0
+
+
+@needs_codec2
+def test_shipped_network_at_full_width_separates_held_out_speech() -> None:
+    """The same mixture with the gates bypassed (``--width 1``): the shipped weights do separate (6.6 dB measured),
+    so the gap above is the gates', not the network's."""
+    scores, report = _demo_scores(width=1.0)
+    assert scores["si_sdri"] > 5.0, scores
+    assert report["width_share"]["1"] == 1.0
+
+
+def _demo_scores(**kwargs: float) -> tuple[dict, dict]:
     from slimsep.inference.demo import demo_mixture
 
     mix, refs = demo_mixture()
-    sep = Separator.from_pretrained()
-    est, report = sep.separate(mix, 8000)
+    est, report = Separator.from_pretrained(**kwargs).separate(mix, 8000)
     scores = separation_metrics(torch.from_numpy(est), torch.from_numpy(refs), torch.from_numpy(mix))
-    assert scores["si_sdri"] > 6.0, scores
-    assert 0 < report["gmac_per_s"] < 2.0
+    return {k: float(v) for k, v in scores.items()}, report
 
 
 def test_separate_without_model_uses_the_shipped_default(mixture_wav: Path, tmp_path: Path) -> None:
