@@ -25,10 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.export import export_onnx
     from slimsep.inference.onnx_manifest import flat_names, graph_names
     from slimsep.inference.pretrained import resolve
-    from slimsep.models.serialization import load_model
+    from slimsep.inference.separator import trained_width
+    from slimsep.models.serialization import load_model, model_metadata
 
-    model = load_model(resolve(args.model))
-    manifest = export_onnx(model, args.outdir, opset=args.opset, overwrite=args.overwrite)
+    path = resolve(args.model)
+    model = load_model(path)
+    manifest = export_onnx(model, args.outdir, opset=args.opset, overwrite=args.overwrite,
+                           width=trained_width(model_metadata(path)))
     n_graphs = len(flat_names(graph_names(model.cfg)))
     print(f"{args.model or 'default'} -> {manifest.parent} ({n_graphs} ONNX graphs, opset {args.opset})")
     return 0

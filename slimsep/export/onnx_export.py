@@ -41,8 +41,12 @@ class GraphSpec:
     outputs: dict[str, dict[int, str]]
 
 
-def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, overwrite: bool = False) -> Path:
+def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, overwrite: bool = False,
+                width: float | None = None) -> Path:
     """Write every graph of ``model`` and ``manifest.json`` into ``folder``; returns the manifest path.
+
+    ``width``: the width the model runs at by default (a static baseline's own width), recorded in the manifest;
+    None for a DSN, whose gates decide.
 
     The manifest is written last and removed first when overwriting, so an interrupted export never loads.
     """
@@ -57,7 +61,7 @@ def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, over
             _export_graph(spec, folder, opset)
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "slimsep_version": str(__version__),
                 "opset": opset, "model_name": model.cfg.name, "config": model.cfg.to_dict(),
-                "costs": width_costs(model.cfg), "graphs": names}
+                "costs": width_costs(model.cfg), "width": width, "graphs": names}
     return write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
 
 

@@ -40,6 +40,7 @@ class OnnxDSN:
         self.cfg = manifest_config(manifest, self.folder)
         self.costs = np.asarray(manifest["costs"], dtype=np.float32)
         self.graphs: dict[str, Any] = manifest["graphs"]
+        self.width: float | None = manifest.get("width")  # the default width (static models); None: the gates
         self._sessions = _load_sessions(self.folder, flat_names(self.graphs), threads)
         self._heads = np.array([self.cfg.heads_at(w) for w in self.cfg.widths])
 

@@ -87,7 +87,9 @@ class Separator:
         if backend == "onnx":
             if path_or_name is None:
                 raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
-            return cls(OnnxDSN(path_or_name, threads), device, name=str(path_or_name), **kwargs)
+            model = OnnxDSN(path_or_name, threads)
+            kwargs.setdefault("width", model.width)
+            return cls(model, device, name=str(path_or_name), **kwargs)
         from slimsep.models.serialization import load_model, model_metadata
 
         path = resolve(path_or_name)

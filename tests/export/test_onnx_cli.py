@@ -92,3 +92,22 @@ def test_separator_api_backend_choice(export_dir: Path) -> None:
         Separator.from_pretrained(export_dir, backend="tflite")
     with pytest.raises(SlimsepError, match="--device cuda: the onnx backend runs on the CPU only"):
         Separator.from_pretrained(export_dir, backend="onnx", device="cuda")
+
+
+def test_a_static_model_keeps_its_width_through_export(tmp_path: Path) -> None:
+    """The manifest records a static baseline's trained width: the ONNX backend must not run its untrained gates."""
+    static = save_model(DSN(get_config("tiny")), tmp_path / "static.pt",
+                        metadata={"stage": "static", "recipe": {"static": {"width": 0.5}}})
+    folder = tmp_path / "static_onnx"
+    assert main(["export", "onnx", "--model", str(static), "-o", str(folder)]) == 0
+    assert json.loads((folder / "manifest.json").read_text())["width"] == 0.5
+    sep = Separator.from_pretrained(folder, backend="onnx")
+    assert sep.width == 0.5
+    _, report = sep.separate(mixture(8000, batch=1)[0], 8000)
+    assert report["width_share"]["0.5"] == 1.0
+    assert Separator.from_pretrained(folder, backend="onnx", width=1.0).width == 1.0
+
+
+def test_a_dsn_export_leaves_the_choice_to_the_gates(export_dir: Path) -> None:
+    assert json.loads((export_dir / "manifest.json").read_text())["width"] is None
+    assert Separator.from_pretrained(export_dir, backend="onnx").width is None
