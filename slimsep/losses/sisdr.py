@@ -6,15 +6,22 @@ import itertools
 import torch
 
 
-def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8, zero_mean: bool = True) -> torch.Tensor:
-    """SI-SDR in dB over the last axis (Le Roux et al., 2019); any leading shape."""
+def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8, zero_mean: bool = True,
+           cap_db: float | None = None) -> torch.Tensor:
+    """SI-SDR in dB over the last axis (Le Roux et al., 2019); any leading shape.
+
+    ``cap_db`` gives a soft ceiling, ``10 log10(|t|^2 / (|e|^2 + tau |t|^2))`` with tau = 10^(-cap/10): an exact
+    match is worth ``cap_db``, not +inf, and the gradient fades near it instead of growing.
+    """
     if zero_mean:
         est = est - est.mean(-1, keepdim=True)
         ref = ref - ref.mean(-1, keepdim=True)
     scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
     target = scale * ref
     noise = est - target
-    return 10 * torch.log10((target.pow(2).sum(-1) + eps) / (noise.pow(2).sum(-1) + eps))
+    power = target.pow(2).sum(-1)
+    floor = 0.0 if cap_db is None else 10 ** (-cap_db / 10) * power
+    return 10 * torch.log10((power + eps) / (noise.pow(2).sum(-1) + floor + eps))
 
 
 def pairwise_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
