@@ -11,7 +11,9 @@ RUNS=${RUNS:-runs}
 # Gate runs (stage 2), one DSN each: name:override,override,... (as run for the shipped results)
 GATES=${GATES:-"l4:gate.lambda=4 l16:gate.lambda=16 \
   q4_l8:gate.q0=4.0,gate.lambda=8,trainer.max_steps=600,trainer.val_check_interval=300 \
-  t025:gate.target_cost=0.25,gate.lambda=50,trainer.max_steps=600,trainer.val_check_interval=300"}
+  t025:gate.target_cost=0.25,gate.lambda=50,trainer.max_steps=600,trainer.val_check_interval=300 \
+  hot_q4_l8:gate.q0=4.0,gate.lambda=8,gate.tau_start=2.0,gate.tau_end=0.5,trainer.max_steps=600,\
+trainer.val_check_interval=300"}
 set_data="--set data.root=$CORPUS --set trainer.enable_progress_bar=false"
 
 [ -f "$CORPUS/summary.json" ] || slimsep data open-corpus -o "$CORPUS"
@@ -49,6 +51,6 @@ slimsep evaluate --model "${models[@]}" "$RUNS/small_slimmable/model.pt" "$RUNS"
 
 # Ship the chosen operating point (DEFAULT_GATE) as slimsep/pretrained/default.pt (float16 weights), and the
 # results page.
-python scripts/ship_model.py "$RUNS/small_gate_${DEFAULT_GATE:-q4_l8}/model.pt" --name default \
+python scripts/ship_model.py "$RUNS/small_gate_${DEFAULT_GATE:-hot_q4_l8}/model.pt" --name default \
   --results "$RUNS/report/summary.json" --notes docs/results_src/training_notes.md
 python scripts/results_page.py "$RUNS/report" --corpus "$CORPUS" --intro docs/results_src/intro.md -o docs/results.md
