@@ -28,12 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def operating_points(name: str, model, budgets: list[float], widths: list[float]) -> list:  # noqa: ANN001
     """A static-stage model runs at its width; others gated at each budget and at each asked static width."""
     from slimsep.evaluation import OperatingPoint
+    from slimsep.inference.separator import trained_width
     from slimsep.models.serialization import model_metadata
 
     meta = model_metadata(name) if Path(name).is_file() else {}
     label = Path(name).parent.name if Path(name).is_file() else name
     if meta.get("stage") == "static":
-        width = float(meta["recipe"]["static"]["width"])
+        width = trained_width(meta)
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
     if meta.get("stage") == "slimmable":  # stage 1: its gates are untrained, so only static widths mean anything
         return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
