@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "data": {"corpus": "synthetic"},
     "loader": {"batch_size": 4, "num_workers": 0},
     "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05},
-    "sandwich": {"random_widths": 1, "distill": 0.0, "distill_cap_db": 20.0},
+    "sandwich": {"random_widths": 1, "whole_widths": 0, "distill": 0.0, "distill_cap_db": 20.0},
     "gate": {"lambda": 0.1, "q0": 8.0, "q_scale": 2.0, "target_cost": None, "tau_start": 1.0, "tau_end": 0.3,
              "separator_lr": 0.0},
     "static": {"width": 1.0},

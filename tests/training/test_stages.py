@@ -11,7 +11,7 @@ import torch
 from slimsep.cli.main import main
 from slimsep.data.synthetic import SyntheticSpec, make_example, talker_spans
 from slimsep.errors import SlimsepError
-from slimsep.models import gmac_per_second, load_model
+from slimsep.models import DSN, gmac_per_second, load_model
 from slimsep.models.serialization import model_metadata
 from slimsep.training import load_config
 from slimsep.training.run import wall_clock_limit
@@ -99,3 +99,25 @@ def test_max_time_stops_a_run_and_still_exports(tmp_path: Path) -> None:
                      "trainer.val_check_interval=100000", "trainer.max_time=2")
     steps = model_metadata(path)["steps"]
     assert 0 < steps < 100000
+
+
+def test_sandwich_runs_whole_intermediate_widths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sandwich.whole_widths`` adds passes at a whole intermediate width; the default adds none."""
+    seen: dict[str, list] = {}
+    forward = DSN.forward
+
+    def spy(self: DSN, mix: torch.Tensor, widths: object = None, *args: object, **kwargs: object) -> object:
+        if self.training:
+            seen[key].append(widths)
+        return forward(self, mix, widths, *args, **kwargs)
+
+    monkeypatch.setattr(DSN, "forward", spy)
+    for key, whole in (("off", 0), ("on", 2)):
+        seen[key] = []
+        run_stage("tiny_synthetic.yaml", tmp_path / key, f"sandwich.whole_widths={whole}", "trainer.max_steps=2",
+                  "trainer.val_check_interval=2", "trainer.limit_val_batches=1")
+    widths = load_model(tmp_path / "on" / "model.pt").cfg.widths
+    floats = {k: [w for w in v if isinstance(w, float)] for k, v in seen.items()}
+    assert floats["off"] == [1.0, widths[0]] * 2
+    inner = [w for w in floats["on"] if w not in (1.0, widths[0])]
+    assert len(inner) == 4 and set(inner) <= set(widths[1:-1])
