@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import lightning as L
-import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from slimsep.data import build_dataset
-
-
-def _set_epoch(dataset: Dataset, epoch: int) -> None:
-    for part in getattr(dataset, "datasets", [dataset]):
-        if hasattr(part, "set_epoch"):
-            part.set_epoch(epoch)
+from slimsep.training.sampling import EpochIndexed, ResumableSampler
 
 
 class SeparationDataModule(L.LightningDataModule):
-    """Training batches of fixed-length crops; validation one whole utterance at a time (lengths differ)."""
+    """Training batches of fixed-length crops; validation one whole utterance at a time (lengths differ).
+
+    The training order continues across ``--resume`` (``ResumableSampler``), and each rank of a DDP run reads its
+    own share of it; the Trainer therefore runs with ``use_distributed_sampler=False``.
+    """
 
     def __init__(self, data: dict, batch_size: int, num_workers: int, seed: int) -> None:
         super().__init__()
@@ -25,15 +23,23 @@ class SeparationDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is None:
-            self.train_set = build_dataset(self.spec, "train")
+            self.train_set = EpochIndexed(build_dataset(self.spec, "train"))
             self.valid_set = build_dataset(self.spec, "valid")
 
+    def _ranks(self) -> tuple[int, int]:
+        return (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+
+    def _consumed(self) -> int:
+        """Batches trained on so far: one optimizer step per batch in every stage (manual optimisation)."""
+        return self.trainer.global_step if self.trainer else 0
+
     def train_dataloader(self) -> DataLoader:
-        _set_epoch(self.train_set, self.trainer.current_epoch if self.trainer else 0)
-        gen = torch.Generator().manual_seed(self.seed + (self.trainer.current_epoch if self.trainer else 0))
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True,
-                          num_workers=self.num_workers, generator=gen,
-                          persistent_workers=False)
+        rank, world = self._ranks()
+        sampler = ResumableSampler(len(self.train_set), self.batch_size, self.seed, self._consumed, rank, world)
+        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, drop_last=True,
+                          num_workers=self.num_workers, persistent_workers=False)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.valid_set, batch_size=1, shuffle=False, num_workers=0)
+        rank, world = self._ranks()
+        sampler = DistributedSampler(self.valid_set, world, rank, shuffle=False) if world > 1 else None
+        return DataLoader(self.valid_set, batch_size=1, sampler=sampler, num_workers=0)

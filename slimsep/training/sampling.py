@@ -1,0 +1,69 @@
+"""Training order that a resumed run continues instead of repeating.
+
+Lightning restarts a plain DataLoader from the top of the epoch when a run resumes mid-epoch: the batches already
+trained on come again and the end of the epoch never does. Here the order is a pure function of the seed and of
+how many batches the run has consumed (its global step: every stage makes one optimizer step per batch), so a
+fresh, a resumed and a DDP run all read the same stream.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+def set_epoch(dataset: Dataset, epoch: int) -> None:
+    """Tell every epoch-aware part of ``dataset`` (dynamic mixing draws new mixtures per epoch) the epoch."""
+    for part in getattr(dataset, "datasets", [dataset]):
+        inner = getattr(part, "dataset", part)  # a Subset's dataset
+        if hasattr(inner, "set_epoch"):
+            inner.set_epoch(epoch)
+
+
+class EpochIndexed(Dataset):
+    """``dataset`` seen through indices ``epoch * len + i``, so the epoch travels with each index.
+
+    DataLoader workers hold their own copy of the dataset, made before the sampler runs; an epoch set on the
+    main process's copy would not reach them.
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.size = len(dataset)  # type: ignore[arg-type]
+        self._epoch = -1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> Any:
+        epoch, item = divmod(int(index), self.size)
+        if epoch != self._epoch:
+            set_epoch(self.dataset, epoch)
+            self._epoch = epoch
+        return self.dataset[item]
+
+
+class ResumableSampler(Sampler[int]):
+    """Epoch ``e``'s order is ``randperm(n)`` seeded by ``seed + e``; iteration starts after ``consumed()`` batches.
+
+    Under DDP each rank takes every ``world``-th index of the shared permutation. Indices are ``EpochIndexed``.
+    """
+
+    def __init__(self, size: int, batch_size: int, seed: int, consumed: Callable[[], int], rank: int = 0,
+                 world: int = 1) -> None:
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.consumed, self.rank, self.world = consumed, rank, world
+        self.batches_per_epoch = size // world // batch_size
+        if self.batches_per_epoch < 1:
+            raise ValueError(f"{size} training items cannot fill one batch of {batch_size} on {world} rank(s)")
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch * self.batch_size
+
+    def __iter__(self) -> Iterator[int]:
+        epoch, done = divmod(int(self.consumed()), self.batches_per_epoch)
+        order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
+        mine = order[self.rank::self.world][:len(self)]
+        yield from (epoch * self.size + mine[done * self.batch_size:]).tolist()
