@@ -32,7 +32,7 @@ def operating_points(name: str, model, budgets: list[float], widths: list[float]
     from slimsep.models.serialization import model_metadata
 
     meta = model_metadata(name) if Path(name).is_file() else {}
-    label = Path(name).parent.name if Path(name).is_file() else name
+    label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
     if meta.get("stage") == "static":
         width = trained_width(meta)
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]

@@ -57,3 +57,12 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
     assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"),
                                                 ("g at 0.5", "slimmable")]
     assert labels(static, [0.0], [1.0]) == [("st (static 0.5)", "static")]
+
+
+def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
+    from slimsep.cli.evaluate_cmd import operating_points
+    from slimsep.inference.pretrained import resolve
+    from slimsep.models import load_model
+
+    path = resolve("default")
+    assert [p.label for p in operating_points(str(path), load_model(path), [0.0], [])] == ["default budget 0"]
