@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     onnx.add_argument("--model", default=None, help="model file, or a shipped model's name (default: default)")
     onnx.add_argument("-o", "--outdir", type=Path, required=True, help="folder to write (must be empty or new)")
     onnx.add_argument("--opset", type=int, default=17, help="ONNX opset, 14 to 20 (default: 17)")
-    onnx.add_argument("--overwrite", action="store_true", help="export into a non-empty folder, replacing files")
+    onnx.add_argument("--overwrite", action="store_true", help="export into a non-empty folder, replacing the graphs and manifest of an earlier export")
     onnx.set_defaults(func=run)
 
 

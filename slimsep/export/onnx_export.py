@@ -70,6 +70,8 @@ def _prepare(folder: Path, overwrite: bool) -> Path:
         raise SlimsepError(f"{folder}: folder is not empty; pass --overwrite to export into it")
     writable_folder(folder)
     (folder / MANIFEST).unlink(missing_ok=True)
+    for stale in [*folder.glob("*.onnx"), *folder.glob(".*.onnx.*.tmp")]:  # an earlier export's graphs: a model
+        stale.unlink()  # with other widths or blocks would leave files the new manifest does not name
     return folder
 
 

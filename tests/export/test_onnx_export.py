@@ -56,8 +56,12 @@ def test_refuses_non_empty_folder_unless_overwrite(folder: Path, tmp_path: Path)
     model = DSN(get_config("tiny")).eval()
     with pytest.raises(SlimsepError, match=f"{folder}: folder is not empty; pass --overwrite"):
         export_onnx(model, folder)
+    (folder / "notes.txt").write_text("kept")
     export_onnx(model, folder, overwrite=True)
     assert OnnxDSN(folder).cfg == model.cfg
+    named = flat_names(json.loads((folder / MANIFEST).read_text())["graphs"])
+    assert sorted(p.name for p in folder.glob("*.onnx")) == sorted(named), "the slim_inter graphs must not remain"
+    assert (folder / "notes.txt").read_text() == "kept", "only an earlier export's files are replaced"
     (tmp_path / "file").write_text("x")
     with pytest.raises(SlimsepError, match="output folder is a file, not a folder"):
         export_onnx(model, tmp_path / "file")
