@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
 
 def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg["trainer"]
+    # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
+    # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
+    warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor="val/si_sdri", mode="max",
                            save_top_k=t["save_top_k"], filename="best-{step}", auto_insert_metric_name=False)
     last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
