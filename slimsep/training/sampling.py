@@ -16,10 +16,11 @@ from torch.utils.data import Dataset, Sampler
 
 def set_epoch(dataset: Dataset, epoch: int) -> None:
     """Tell every epoch-aware part of ``dataset`` (dynamic mixing draws new mixtures per epoch) the epoch."""
-    for part in getattr(dataset, "datasets", [dataset]):
-        inner = getattr(part, "dataset", part)  # a Subset's dataset
-        if hasattr(inner, "set_epoch"):
-            inner.set_epoch(epoch)
+    if hasattr(dataset, "set_epoch"):
+        dataset.set_epoch(epoch)
+    parts = [*getattr(dataset, "datasets", []), *([dataset.dataset] if hasattr(dataset, "dataset") else [])]
+    for part in parts:  # a ConcatDataset's parts, a Subset's dataset
+        set_epoch(part, epoch)
 
 
 class EpochIndexed(Dataset):

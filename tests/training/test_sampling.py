@@ -46,6 +46,8 @@ def test_epoch_indexed_items_carry_their_epoch() -> None:
 
     data = EpochIndexed(Epochs())
     assert data[1] == (0, 1) and data[9] == (2, 1) and len(data) == 4
+    nested = EpochIndexed(torch.utils.data.Subset(torch.utils.data.ConcatDataset([Epochs(), Epochs()]), [0, 5]))
+    assert nested[3] == (1, 1), "the epoch reaches datasets inside a Subset of a ConcatDataset"
 
 
 def _indices_seen(monkeypatch: pytest.MonkeyPatch, log: list[int]) -> None:
