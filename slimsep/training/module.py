@@ -45,8 +45,10 @@ class SeparationModule(L.LightningModule):
         return torch.randint(0, len(self.model.cfg.widths), shape, generator=gen).to(self.device)
 
     def _whole_widths(self, gen: torch.Generator, count: int) -> list[float]:
-        """Intermediate widths run over the whole input. Per-chunk random mixtures alone leave them undertrained:
-        on the open corpus the stage-1 network at 1/8 beat itself at 1/4 and 1/2 (docs/results.md)."""
+        """Intermediate widths run over the whole input (``sandwich.whole_widths``; off by default).
+
+        Meant for the undertrained middle widths (on the open corpus the stage-1 network at 1/8 beat itself at 1/4
+        and 1/2); in the one short CPU run measured it made no difference (docs/results.md)."""
         inner = self.model.cfg.widths[1:-1]
         if not inner or count <= 0:
             return []

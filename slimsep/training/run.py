@@ -65,7 +65,8 @@ def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]
         val_check_interval=min(t["val_check_interval"], t["max_steps"]), check_val_every_n_epoch=None,
         limit_val_batches=t["limit_val_batches"], log_every_n_steps=t["log_every_n_steps"],
         logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor()],  # resume: version_1, ...
-        enable_progress_bar=t["enable_progress_bar"], use_distributed_sampler=False, num_sanity_val_steps=0,
+        enable_progress_bar=t["enable_progress_bar"], num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # the data module shards for DDP itself, in a resumable order
     )
     return trainer, best
 
