@@ -128,7 +128,7 @@ class SeparationModule(L.LightningModule):
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         mix, ref = batch
         out = self.model(mix, self.validation_widths())
-        score, _ = pit_si_sdr(out.estimates, ref)
+        score, perm = pit_si_sdr(out.estimates, ref)
         base = si_sdr(mix.unsqueeze(1).expand_as(ref), ref).mean(-1)
         n = mix.shape[-1]
         gmacs = [gmac_per_second(self.model.cfg, w.cpu().numpy(), n, gated=self.stage == "gate") for w in out.widths]
@@ -137,7 +137,21 @@ class SeparationModule(L.LightningModule):
         if self.stage == "slimmable":
             slim, _ = pit_si_sdr(self.model(mix, self.model.cfg.widths[0]).estimates, ref)
             metrics["val/si_sdri_slimmest"] = (slim - base).mean()
+        if self.stage == "gate":
+            metrics["val/loss"] = self._gate_objective(out, ref, score, perm)
         self.log_dict(metrics, prog_bar=True, batch_size=mix.shape[0], sync_dist=True)
+
+    def _gate_objective(self, out: Any, ref: torch.Tensor, score: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+        """The gate stage's training loss on validation, with the widths the gates actually chose.
+
+        Gate checkpoints are picked by it: SI-SDRi alone would pick the checkpoint that spends the most compute,
+        undoing lambda.
+        """
+        g = self.tc["gate"]
+        spans = self.model.chunk_spans(ref.shape[-1]).to(ref.device)
+        weights = chunk_difficulty_weights(reorder_sources(out.estimates, perm), ref, spans, g["q0"], g["q_scale"])
+        chosen = torch.nn.functional.one_hot(out.widths, len(self.model.cfg.widths)).float()
+        return -score.mean() + g["lambda"] * complexity_loss(chosen, self.model.costs, weights, g["target_cost"])
 
     # ---- optimisation -------------------------------------------------------------------------
     def configure_optimizers(self) -> dict:

@@ -54,7 +54,8 @@ def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
     # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
     warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
-    best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor="val/si_sdri", mode="max",
+    monitor, mode = ("val/loss", "min") if cfg["stage"] == "gate" else ("val/si_sdri", "max")  # module.py
+    best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                            save_top_k=t["save_top_k"], filename="best-{step}", auto_insert_metric_name=False)
     last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
                            every_n_train_steps=t["checkpoint_every_n_steps"])
@@ -102,5 +103,6 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
         module.load_state_dict(ckpt["state_dict"])
     score = float(best.best_model_score) if best.best_model_score is not None else None
     extra = {"command": command, "best_checkpoint": Path(best.best_model_path).name if best.best_model_path else "",
-             "val_si_sdri": score, "steps": trainer.global_step}
+             "selected_by": best.monitor, "val_" + best.monitor.removeprefix("val/"): score,
+             "steps": trainer.global_step}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

@@ -15,7 +15,7 @@ from slimsep.models import DSN, gmac_per_second, load_model
 from slimsep.models.serialization import model_metadata
 from slimsep.training import load_config
 from slimsep.training.run import wall_clock_limit
-from tests.training.conftest import run_stage
+from tests.training.conftest import REPO, run_stage
 
 SPEC = SyntheticSpec(seconds=2.0, overlap=0.25, lead_silence=0.8)
 
@@ -121,3 +121,27 @@ def test_sandwich_runs_whole_intermediate_widths(tmp_path: Path, monkeypatch: py
     assert floats["off"] == [1.0, widths[0]] * 2
     inner = [w for w in floats["on"] if w not in (1.0, widths[0])]
     assert len(inner) == 4 and set(inner) <= set(widths[1:-1])
+
+
+def test_gate_checkpoints_are_chosen_by_quality_and_compute(stage1_model: Path, tmp_path: Path) -> None:
+    """The gate stage's validation loss charges the widths chosen, so the widest checkpoint does not win by default."""
+    from types import SimpleNamespace
+
+    from slimsep.losses import pit_si_sdr
+    from slimsep.training.module import SeparationModule
+
+    cfg = load_config(REPO / "configs" / "tiny_synthetic_gate.yaml", ["gate.lambda=1.0"])
+    module = SeparationModule(load_model(stage1_model).cfg.to_dict(), cfg)
+    mix, ref = make_example(SPEC, 7)
+    mix, ref = mix.unsqueeze(0), ref.unsqueeze(0)
+    estimates = module.model(mix, 1.0).estimates.detach()
+    score, perm = pit_si_sdr(estimates, ref)
+    shape = (1, module.model.cfg.n_blocks, module.model.n_chunks(mix.shape[-1]))
+    cost = {k: module._gate_objective(SimpleNamespace(estimates=estimates, widths=torch.full(shape, k)), ref, score,
+                                      perm).item() for k in (0, len(module.model.cfg.widths) - 1)}
+    assert cost[0] < cost[len(module.model.cfg.widths) - 1], cost
+
+    path = run_stage("tiny_synthetic_gate.yaml", tmp_path / "gate", f"init_from={stage1_model}",
+                     "trainer.max_steps=4", "trainer.val_check_interval=2")
+    meta = model_metadata(path)
+    assert meta["selected_by"] == "val/loss" and isinstance(meta["val_loss"], float)
