@@ -50,7 +50,8 @@ slimsep evaluate --model "${models[@]}" "$RUNS/small_slimmable/model.pt" "$RUNS"
   -o "$RUNS/report"
 
 # Ship the chosen operating point (DEFAULT_GATE) as slimsep/pretrained/default.pt (float16 weights), and the
-# results page.
+# results page. The shipped gates are the step-300 checkpoint of their run, chosen by validation SI-SDRi; gate runs
+# are now chosen by the validation loss, so a rerun may pick step 600 (checkpoints/best-*.ckpt keeps both).
 python scripts/ship_model.py "$RUNS/small_gate_${DEFAULT_GATE:-hot_q4_l8}/model.pt" --name default \
   --results "$RUNS/report/summary.json" --notes docs/results_src/training_notes.md
 python scripts/results_page.py "$RUNS/report" --corpus "$CORPUS" --intro docs/results_src/intro.md -o docs/results.md
