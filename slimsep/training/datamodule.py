@@ -5,7 +5,7 @@ import lightning as L
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from slimsep.data import build_dataset
-from slimsep.training.sampling import EpochIndexed, ResumableSampler
+from slimsep.training.sampling import EpochIndexed, ResumableLoader, ResumableSampler
 
 
 class SeparationDataModule(L.LightningDataModule):
@@ -36,8 +36,8 @@ class SeparationDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         rank, world = self._ranks()
         sampler = ResumableSampler(len(self.train_set), self.batch_size, self.seed, self._consumed, rank, world)
-        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, drop_last=True,
-                          num_workers=self.num_workers, persistent_workers=False)
+        return ResumableLoader(self.train_set, batch_size=self.batch_size, sampler=sampler, drop_last=True,
+                               num_workers=self.num_workers, persistent_workers=False)
 
     def val_dataloader(self) -> DataLoader:
         rank, world = self._ranks()

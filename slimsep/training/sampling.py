@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 def set_epoch(dataset: Dataset, epoch: int) -> None:
@@ -68,3 +68,21 @@ class ResumableSampler(Sampler[int]):
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
         mine = order[self.rank::self.world][:len(self)]
         yield from (epoch * self.size + mine[done * self.batch_size:]).tolist()
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader over a ``ResumableSampler`` that tells Lightning it resumes mid-epoch correctly.
+
+    The position needs no saving (the sampler derives it from the restored global step); the state records it so
+    that a checkpoint whose position disagrees with its step is caught instead of silently re-reading data.
+    """
+
+    sampler: ResumableSampler
+
+    def state_dict(self) -> dict[str, int]:
+        return {"batches_consumed": int(self.sampler.consumed())}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        saved, now = state.get("batches_consumed"), int(self.sampler.consumed())
+        if saved is not None and saved != now:
+            raise RuntimeError(f"checkpoint was saved after {saved} batches but restores step {now}")

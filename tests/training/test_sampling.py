@@ -1,13 +1,14 @@
 """The training order continues across --resume and epochs, and DDP ranks split it."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 from slimsep.training import load_config, train
-from slimsep.training.sampling import EpochIndexed, ResumableSampler
+from slimsep.training.sampling import EpochIndexed, ResumableLoader, ResumableSampler
 from tests.training.conftest import QUIET, REPO
 
 
@@ -29,6 +30,14 @@ def test_ranks_read_disjoint_shares() -> None:
     assert len(a) == len(b) == 4 and not set(a) & set(b)
     with pytest.raises(ValueError, match="cannot fill one batch"):
         _stream(0, size=3, batch=2, world=2)
+
+
+def test_a_checkpoint_whose_position_disagrees_with_its_step_is_refused() -> None:
+    loader = ResumableLoader(list(range(10)), batch_size=2, sampler=ResumableSampler(10, 2, 0, lambda: 3))
+    assert loader.state_dict() == {"batches_consumed": 3}
+    loader.load_state_dict({"batches_consumed": 3})
+    with pytest.raises(RuntimeError, match="saved after 4 batches but restores step 3"):
+        loader.load_state_dict({"batches_consumed": 4})
 
 
 def test_epoch_indexed_items_carry_their_epoch() -> None:
@@ -72,6 +81,9 @@ def test_resume_reads_the_batches_an_uninterrupted_run_reads(tmp_path: Path,
     resumed: list[int] = []
     _indices_seen(monkeypatch, resumed)
     train(load_config(REPO / "configs" / "tiny_synthetic.yaml", [*base, "trainer.max_steps=10"]), tmp_path / "b")
-    train(load_config(REPO / "configs" / "tiny_synthetic.yaml", [*base, "trainer.max_steps=24"]), tmp_path / "b",
-          resume=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(load_config(REPO / "configs" / "tiny_synthetic.yaml", [*base, "trainer.max_steps=24"]),
+              tmp_path / "b", resume=True)
     assert len(straight) == 96 and resumed == straight
+    assert not [w for w in caught if "not resumable" in str(w.message)], "Lightning must see a resumable loader"
