@@ -95,11 +95,7 @@ class SeparationModule(L.LightningModule):
         opt.zero_grad()
         out = self.model(mix, None, tau=self.tau())
         score, perm = pit_si_sdr(out.estimates, ref)
-        g = self.tc["gate"]
-        spans = self.model.chunk_spans(mix.shape[-1]).to(mix.device)
-        weights = chunk_difficulty_weights(reorder_sources(out.estimates, perm), ref, spans, g["q0"], g["q_scale"])
-        comp = complexity_loss(out.gate_probs, self.model.costs, weights, g["target_cost"])
-        loss = -score.mean() + g["lambda"] * comp
+        loss, comp = self._gate_loss(out.estimates, out.gate_probs, ref, score, perm)
         self.manual_backward(loss)
         self._clip_and_step(opt)
         avg_cost = self.model.costs[out.widths].float().mean()
@@ -137,21 +133,20 @@ class SeparationModule(L.LightningModule):
         if self.stage == "slimmable":
             slim, _ = pit_si_sdr(self.model(mix, self.model.cfg.widths[0]).estimates, ref)
             metrics["val/si_sdri_slimmest"] = (slim - base).mean()
-        if self.stage == "gate":
-            metrics["val/loss"] = self._gate_objective(out, ref, score, perm)
+        if self.stage == "gate":  # checkpoints are picked by it: SI-SDRi alone favours the most compute
+            chosen = torch.nn.functional.one_hot(out.widths, len(self.model.cfg.widths)).float()
+            metrics["val/loss"] = self._gate_loss(out.estimates, chosen, ref, score, perm)[0]
         self.log_dict(metrics, prog_bar=True, batch_size=mix.shape[0], sync_dist=True)
 
-    def _gate_objective(self, out: Any, ref: torch.Tensor, score: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        """The gate stage's training loss on validation, with the widths the gates actually chose.
-
-        Gate checkpoints are picked by it: SI-SDRi alone would pick the checkpoint that spends the most compute,
-        undoing lambda.
-        """
+    def _gate_loss(self, estimates: torch.Tensor, probs: torch.Tensor, ref: torch.Tensor, score: torch.Tensor,
+                   perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(-SI-SDR + lambda * complexity, complexity) for width probabilities ``probs`` [B, R, C, W]: the gates'
+        straight-through probabilities in training, the one-hot widths they chose in validation."""
         g = self.tc["gate"]
         spans = self.model.chunk_spans(ref.shape[-1]).to(ref.device)
-        weights = chunk_difficulty_weights(reorder_sources(out.estimates, perm), ref, spans, g["q0"], g["q_scale"])
-        chosen = torch.nn.functional.one_hot(out.widths, len(self.model.cfg.widths)).float()
-        return -score.mean() + g["lambda"] * complexity_loss(chosen, self.model.costs, weights, g["target_cost"])
+        weights = chunk_difficulty_weights(reorder_sources(estimates, perm), ref, spans, g["q0"], g["q_scale"])
+        comp = complexity_loss(probs, self.model.costs, weights, g["target_cost"])
+        return -score.mean() + g["lambda"] * comp, comp
 
     # ---- optimisation -------------------------------------------------------------------------
     def configure_optimizers(self) -> dict:

@@ -125,8 +125,6 @@ def test_sandwich_runs_whole_intermediate_widths(tmp_path: Path, monkeypatch: py
 
 def test_gate_checkpoints_are_chosen_by_quality_and_compute(stage1_model: Path, tmp_path: Path) -> None:
     """The gate stage's validation loss charges the widths chosen, so the widest checkpoint does not win by default."""
-    from types import SimpleNamespace
-
     from slimsep.losses import pit_si_sdr
     from slimsep.training.module import SeparationModule
 
@@ -137,8 +135,9 @@ def test_gate_checkpoints_are_chosen_by_quality_and_compute(stage1_model: Path, 
     estimates = module.model(mix, 1.0).estimates.detach()
     score, perm = pit_si_sdr(estimates, ref)
     shape = (1, module.model.cfg.n_blocks, module.model.n_chunks(mix.shape[-1]))
-    cost = {k: module._gate_objective(SimpleNamespace(estimates=estimates, widths=torch.full(shape, k)), ref, score,
-                                      perm).item() for k in (0, len(module.model.cfg.widths) - 1)}
+    n_widths = len(module.model.cfg.widths)
+    chosen = {k: torch.nn.functional.one_hot(torch.full(shape, k), n_widths).float() for k in (0, n_widths - 1)}
+    cost = {k: module._gate_loss(estimates, probs, ref, score, perm)[0].item() for k, probs in chosen.items()}
     assert cost[0] < cost[len(module.model.cfg.widths) - 1], cost
 
     path = run_stage("tiny_synthetic_gate.yaml", tmp_path / "gate", f"init_from={stage1_model}",
