@@ -17,7 +17,7 @@ import torch
 from slimsep.audio import write_text_atomic
 from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
-from slimsep.models.serialization import model_metadata
+from slimsep.models.serialization import load_model_and_metadata
 
 
 def results_for(summary_path: Path, label_prefix: str) -> dict:
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--notes", type=Path, help="Markdown for the card: how the earlier stages ran")
     args = parser.parse_args()
 
-    model, meta = load_model(args.model), model_metadata(args.model)
+    model, meta = load_model_and_metadata(args.model)
     meta["data"] = data_description(meta.get("recipe", {}))
     if args.results:
         meta["test_results"] = results_for(args.results, args.model.parent.name)

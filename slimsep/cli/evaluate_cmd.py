@@ -25,13 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def operating_points(name: str, model, budgets: list[float], widths: list[float]) -> list:  # noqa: ANN001
-    """A static-stage model runs at its width; others gated at each budget and at each asked static width."""
-    from slimsep.evaluation import OperatingPoint
-    from slimsep.inference.separator import trained_width
-    from slimsep.models.serialization import model_metadata
+def operating_points(name: str, model, meta: dict, budgets: list[float], widths: list[float]) -> list:  # noqa: ANN001
+    """A static-stage model runs at its width; others gated at each budget and at each asked static width.
 
-    meta = model_metadata(name) if Path(name).is_file() else {}
+    ``meta``: the model file's metadata (its training stage and recipe).
+    """
+    from slimsep.evaluation import OperatingPoint
+    from slimsep.models.serialization import trained_width
+
     label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
     if meta.get("stage") == "static":
         width = trained_width(meta)
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.evaluation import evaluate_point
     from slimsep.evaluation.report import summarise, tradeoff_plot, write_rows_csv, write_summary
     from slimsep.inference.pretrained import resolve
-    from slimsep.models import load_model
+    from slimsep.models.serialization import load_model_and_metadata
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -57,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     rows, kinds = [], {}
     for name in args.model:
         path = resolve(name)
-        model = load_model(path)
-        for point in operating_points(str(path), model, args.budget, args.width):
+        model, meta = load_model_and_metadata(path)
+        for point in operating_points(str(path), model, meta, args.budget, args.width):
             kinds[point.label] = point.kind
             rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     onnx.add_argument("--model", default=None, help="model file, or a shipped model's name (default: default)")
     onnx.add_argument("-o", "--outdir", type=Path, required=True, help="folder to write (must be empty or new)")
     onnx.add_argument("--opset", type=int, default=17, help="ONNX opset, 14 to 20 (default: 17)")
-    onnx.add_argument("--overwrite", action="store_true", help="export into a non-empty folder, replacing the graphs and manifest of an earlier export")
+    onnx.add_argument("--overwrite", action="store_true",
+                      help="export into a non-empty folder, replacing the graphs and manifest of an earlier export")
     onnx.set_defaults(func=run)
 
 
@@ -25,13 +26,10 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.export import export_onnx
     from slimsep.inference.onnx_manifest import flat_names, graph_names
     from slimsep.inference.pretrained import resolve
-    from slimsep.inference.separator import trained_width
-    from slimsep.models.serialization import load_model, model_metadata
+    from slimsep.models.serialization import load_model_and_metadata, trained_width
 
-    path = resolve(args.model)
-    model = load_model(path)
-    manifest = export_onnx(model, args.outdir, opset=args.opset, overwrite=args.overwrite,
-                           width=trained_width(model_metadata(path)))
+    model, meta = load_model_and_metadata(resolve(args.model))
+    manifest = export_onnx(model, args.outdir, opset=args.opset, overwrite=args.overwrite, width=trained_width(meta))
     n_graphs = len(flat_names(graph_names(model.cfg)))
     print(f"{args.model or 'default'} -> {manifest.parent} ({n_graphs} ONNX graphs, opset {args.opset})")
     return 0

@@ -49,15 +49,6 @@ class WindowResult:
     macs: int
 
 
-def trained_width(metadata: dict) -> float | None:
-    """The width a model file was trained to run at: a static baseline's own width; full width for a stage-1
-    network (its gates are untrained); None (the gates decide) for a DSN or a file without a recipe."""
-    stage = metadata.get("stage")
-    if stage == "static":
-        return float(metadata.get("recipe", {}).get("static", {}).get("width", 1.0))
-    return 1.0 if stage == "slimmable" else None
-
-
 class Separator:
     def __init__(self, model: DSN | OnnxDSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
                  name: str = "", width: float | None = None) -> None:
@@ -90,11 +81,12 @@ class Separator:
             model = OnnxDSN(path_or_name, threads)
             kwargs.setdefault("width", model.width)
             return cls(model, device, name=str(path_or_name), **kwargs)
-        from slimsep.models.serialization import load_model, model_metadata
+        from slimsep.models.serialization import load_model_and_metadata, trained_width
 
         path = resolve(path_or_name)
-        kwargs.setdefault("width", trained_width(model_metadata(path)))
-        return cls(load_model(path), device, name=str(path_or_name or path.stem), **kwargs)
+        model, meta = load_model_and_metadata(path)
+        kwargs.setdefault("width", trained_width(meta))
+        return cls(model, device, name=str(path_or_name or path.stem), **kwargs)
 
     @property
     def sample_rate(self) -> int:

@@ -79,7 +79,16 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
 
 def load_model(path: str | Path) -> DSN:
     """Rebuild a :class:`DSN` (in eval mode, float32) from one file written by :func:`save_model`."""
+    return load_model_and_metadata(path)[0]
+
+
+def load_model_and_metadata(path: str | Path) -> tuple[DSN, dict[str, Any]]:
+    """The model and its metadata (training stage, recipe, results) from one read of the file."""
     payload = read_model_file(path)
+    return _build(payload, path), dict(payload.get("metadata", {}))
+
+
+def _build(payload: dict[str, Any], path: str | Path) -> DSN:
     cfg = ModelConfig.from_dict(payload["config"])
     model = DSN(cfg)
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
@@ -93,3 +102,12 @@ def load_model(path: str | Path) -> DSN:
 def model_metadata(path: str | Path) -> dict[str, Any]:
     """Training recipe and other metadata stored with a model."""
     return dict(read_model_file(path).get("metadata", {}))
+
+
+def trained_width(metadata: dict) -> float | None:
+    """The width a model file was trained to run at: a static baseline's own width; full width for a stage-1
+    network (its gates are untrained); None (the gates decide) for a DSN or a file without a recipe."""
+    stage = metadata.get("stage")
+    if stage == "static":
+        return float(metadata.get("recipe", {}).get("static", {}).get("width", 1.0))
+    return 1.0 if stage == "slimmable" else None

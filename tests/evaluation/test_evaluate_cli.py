@@ -41,6 +41,7 @@ def test_evaluate_without_conditions_is_a_clear_error(tmp_path: Path, tiny_model
 def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
     from slimsep.cli.evaluate_cmd import operating_points
     from slimsep.models import DSN, get_config, save_model
+    from slimsep.models.serialization import model_metadata
 
     model = DSN(get_config("tiny", widths=(0.0, 0.5, 1.0)))
     stage1 = save_model(model, tmp_path / "s1" / "model.pt", metadata={"stage": "slimmable"})
@@ -49,7 +50,7 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
                         metadata={"stage": "static", "recipe": {"static": {"width": 0.5}}})
 
     def labels(path: Path, budgets: list[float], widths: list[float]) -> list[tuple[str, str]]:
-        return [(p.label, p.kind) for p in operating_points(str(path), model, budgets, widths)]
+        return [(p.label, p.kind) for p in operating_points(str(path), model, model_metadata(path), budgets, widths)]
 
     # Stage 1's gates are untrained: only static widths, by default every non-zero width of the model.
     assert labels(stage1, [0.0, 2.0], []) == [("s1 at 0.5", "slimmable"), ("s1 at 1", "slimmable")]
@@ -62,7 +63,8 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
 def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
     from slimsep.cli.evaluate_cmd import operating_points
     from slimsep.inference.pretrained import resolve
-    from slimsep.models import load_model
+    from slimsep.models.serialization import load_model_and_metadata
 
     path = resolve("default")
-    assert [p.label for p in operating_points(str(path), load_model(path), [0.0], [])] == ["default budget 0"]
+    model, meta = load_model_and_metadata(path)
+    assert [p.label for p in operating_points(str(path), model, meta, [0.0], [])] == ["default budget 0"]
