@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from slimsep.errors import SlimsepError
+
 
 def set_epoch(dataset: Dataset, epoch: int) -> None:
     """Tell every epoch-aware part of ``dataset`` (dynamic mixing draws new mixtures per epoch) the epoch."""
@@ -58,7 +60,8 @@ class ResumableSampler(Sampler[int]):
         self.consumed, self.rank, self.world = consumed, rank, world
         self.batches_per_epoch = size // world // batch_size
         if self.batches_per_epoch < 1:
-            raise ValueError(f"{size} training items cannot fill one batch of {batch_size} on {world} rank(s)")
+            raise SlimsepError(f"{size} training items cannot fill one batch of {batch_size} on {world} rank(s); "
+                               "lower loader.batch_size or use more training data")
 
     def __len__(self) -> int:
         return self.batches_per_epoch * self.batch_size

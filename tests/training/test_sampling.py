@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from slimsep.errors import SlimsepError
 from slimsep.training import load_config, train
 from slimsep.training.sampling import EpochIndexed, ResumableLoader, ResumableSampler
 from tests.training.conftest import QUIET, REPO
@@ -28,7 +29,7 @@ def test_a_resumed_sampler_continues_the_epoch() -> None:
 def test_ranks_read_disjoint_shares() -> None:
     a, b = _stream(0, rank=0, world=2), _stream(0, rank=1, world=2)
     assert len(a) == len(b) == 4 and not set(a) & set(b)
-    with pytest.raises(ValueError, match="cannot fill one batch"):
+    with pytest.raises(SlimsepError, match="cannot fill one batch"):
         _stream(0, size=3, batch=2, world=2)
 
 
