@@ -64,10 +64,14 @@ def _pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int]]], li
 
 
 def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, noises: list, load,  # noqa: ANN001
-                     overlap: float, activity: float, max_length: int | None = None) -> MixtureRecipe:
-    """Two different speakers, one utterance each, and (if ``activity``) one noise file."""
+                     overlap: float, activity: float, max_length: int | None = None,
+                     speaker_p: np.ndarray | None = None) -> MixtureRecipe:
+    """Two different speakers, one utterance each, and (if ``activity``) one noise file.
+
+    ``speaker_p``: probabilities of the speakers in sorted-name order (None: all equally likely).
+    """
     names = sorted(speakers)
-    a, b = rng.choice(len(names), size=2, replace=False)
+    a, b = rng.choice(len(names), size=2, replace=False, p=speaker_p)
     (p1, n1), (p2, n2) = (speakers[names[a]][rng.integers(len(speakers[names[a]]))],
                           speakers[names[b]][rng.integers(len(speakers[names[b]]))])
     noise, noise_len = ("", 0)

@@ -50,7 +50,9 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
-    Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, condition (one folder name, else all).
+    Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, and for training only
+    speaker_weighting (uniform|duration) and speed_range ([low, high] speed factors); condition (one folder name,
+    else all).
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -60,7 +62,9 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     root, task = spec["root"], spec.get("task", "sep_noisy")
     if split == "train":
         return DynamicMixDataset(root, "train", segment=spec.get("segment", 4.0), n_items=spec.get("n_items", 2000),
-                                 task=task, seed=spec.get("seed", 0))
+                                 task=task, seed=spec.get("seed", 0),
+                                 speaker_weighting=spec.get("speaker_weighting", "uniform"),
+                                 speed_range=spec.get("speed_range"))
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
