@@ -71,13 +71,19 @@ def check_waveform(data: np.ndarray, path: str | Path = "<array>", allow_silent:
         raise AudioError(path, "is all zeros (digital silence)")
 
 
-def resample(data: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+def resample(data: np.ndarray, sr_in: float, sr_out: float) -> np.ndarray:
     """Resample ``[..., samples]`` float32 audio with soxr (high quality); identity when rates match."""
     if sr_in == sr_out:
         return data
     flat = data.reshape(-1, data.shape[-1])
     out = np.stack([soxr.resample(ch, sr_in, sr_out, quality="HQ") for ch in flat])
     return out.reshape(*data.shape[:-1], out.shape[-1]).astype(np.float32)
+
+
+def fit_length(data: np.ndarray, n: int) -> np.ndarray:
+    """``[..., samples]`` audio cropped or zero-padded at the end to ``n`` samples."""
+    pad = [(0, 0)] * (data.ndim - 1) + [(0, max(0, n - data.shape[-1]))]
+    return np.pad(data, pad)[..., :n]
 
 
 def write_audio(path: str | Path, data: np.ndarray, sr: int, subtype: str = "FLOAT") -> Path:

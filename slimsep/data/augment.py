@@ -7,8 +7,9 @@ for wsj0-2mix) turns each voice into a family of nearby ones at no cost in data.
 from __future__ import annotations
 
 import numpy as np
-import soxr
 
+from slimsep.audio import fit_length, resample
+from slimsep.data.simulator import mixtures
 from slimsep.errors import SlimsepError
 
 
@@ -24,20 +25,12 @@ def check_speed_range(speed_range: tuple[float, float] | None) -> tuple[float, f
 
 def change_speed(x: np.ndarray, factor: float, sample_rate: int) -> np.ndarray:
     """``x`` played ``factor`` times faster (shorter, higher) at the same sample rate."""
-    if factor == 1.0:
-        return x
-    return soxr.resample(x, sample_rate * factor, sample_rate).astype(np.float32, copy=False)
-
-
-def fit(x: np.ndarray, length: int) -> np.ndarray:
-    """Crop or zero-pad ``x`` to ``length`` samples."""
-    return x[:length] if x.shape[0] >= length else np.pad(x, (0, length - x.shape[0]))
+    return resample(x, sample_rate * factor, sample_rate)
 
 
 def perturb_talkers(signals: dict[str, np.ndarray], factors: tuple[float, float],
                     sample_rate: int) -> dict[str, np.ndarray]:
     """Each talker at its own speed; the mixtures are summed again from the changed talkers (noise unchanged)."""
     length = signals["s1"].shape[0]
-    s1, s2 = (fit(change_speed(signals[k], f, sample_rate), length) for k, f in zip(("s1", "s2"), factors))
-    mix_clean = s1 + s2
-    return {**signals, "s1": s1, "s2": s2, "mix_clean": mix_clean, "mix_both": mix_clean + signals["noise"]}
+    s1, s2 = (fit_length(change_speed(signals[k], f, sample_rate), length) for k, f in zip(("s1", "s2"), factors))
+    return mixtures(s1, s2, signals["noise"])

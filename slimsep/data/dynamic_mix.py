@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from slimsep.audio import fit_length
 from slimsep.data.augment import check_speed_range, perturb_talkers
 from slimsep.data.conditions import TASK_MIX, _pools, audio_loader, draw_pair_recipe
 from slimsep.data.simulator import render
@@ -71,11 +72,10 @@ class DynamicMixDataset(Dataset):
         signals = render(recipe, self.load)
         if self.speed_range is not None:  # drawn last, so the mixtures without it stay as they were
             signals = perturb_talkers(signals, tuple(rng.uniform(*self.speed_range, size=2)), self.sample_rate)
-        mix, sources = signals[TASK_MIX[self.task]], np.stack([signals["s1"], signals["s2"]])
-        pad = length - mix.shape[0]
-        if pad > 0:  # shorter utterances: pad the end with silence (an easy stretch, as in real recordings)
-            mix, sources = np.pad(mix, (0, pad)), np.pad(sources, ((0, 0), (0, pad)))
-        return torch.from_numpy(mix[:length].copy()), torch.from_numpy(sources[:, :length].copy())
+        # Shorter utterances end in silence (an easy stretch, as in real recordings).
+        mix = fit_length(signals[TASK_MIX[self.task]], length)
+        sources = fit_length(np.stack([signals["s1"], signals["s2"]]), length)
+        return torch.from_numpy(mix.copy()), torch.from_numpy(sources.copy())
 
     def item_info(self, index: int) -> dict:
         return {"id": f"dynamic_{self.epoch}_{index}", "split": "train"}

@@ -140,6 +140,11 @@ def render(recipe: MixtureRecipe, load: Callable[[str], np.ndarray]) -> dict[str
         raw = _looped(load(recipe.noise), recipe.noise_start, recipe.noise_length)
         noise[recipe.noise_offset:recipe.noise_offset + recipe.noise_length] = (
             _fade_edges(raw) * np.float32(recipe.noise_gain))
+    return mixtures(s1, s2, noise)
+
+
+def mixtures(s1: np.ndarray, s2: np.ndarray, noise: np.ndarray) -> dict[str, np.ndarray]:
+    """The signals of a mixture from its parts: the talkers, the noise, and the clean and noisy sums."""
     mix_clean = s1 + s2
     return {"s1": s1, "s2": s2, "noise": noise, "mix_clean": mix_clean, "mix_both": mix_clean + noise}
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from slimsep.audio import check_waveform, resample, write_text_atomic
+from slimsep.audio import check_waveform, fit_length, resample, write_text_atomic
 from slimsep.errors import SlimsepError
 from slimsep.inference.files import check_outputs, output_paths, validate_input
 from slimsep.inference.onnx_backend import OnnxDSN
@@ -99,7 +99,7 @@ class Separator:
         est, widths = self._forward(x, budget)
         est = resample(est, self.sample_rate, sr)
         n = mono.shape[-1]
-        est = np.pad(est, ((0, 0), (0, max(0, n - est.shape[1]))))[:, :n]
+        est = fit_length(est, n)
         macs = count_macs(self.model.cfg, widths, x.shape[-1], gated=self.width is None)
         return WindowResult(est, widths, macs)
 
