@@ -17,9 +17,13 @@ def check_speed_range(speed_range: tuple[float, float] | None) -> tuple[float, f
     """A (low, high) range of speed factors around 1, or None for no perturbation."""
     if speed_range is None:
         return None
-    low, high = (float(v) for v in speed_range)
+    problem = SlimsepError(f"speed_range must be [low, high] with 0.5 <= low <= high <= 2, got {speed_range!r}")
+    try:
+        low, high = (float(v) for v in speed_range)
+    except (TypeError, ValueError):
+        raise problem from None
     if not 0.5 <= low <= high <= 2.0:
-        raise SlimsepError(f"speed_range must be [low, high] with 0.5 <= low <= high <= 2, got {list(speed_range)}")
+        raise problem
     return low, high
 
 

@@ -42,7 +42,7 @@ def test_mixture_is_rebuilt_from_the_changed_talkers() -> None:
 def test_speed_range_is_checked() -> None:
     assert check_speed_range(None) is None
     assert check_speed_range([0.9, 1.1]) == (0.9, 1.1)
-    for bad in ([1.1, 0.9], [0.1, 1.0], [1.0, 3.0]):
+    for bad in ([1.1, 0.9], [0.1, 1.0], [1.0, 3.0], 0.9, [0.9], ["fast", "slow"]):
         with pytest.raises(SlimsepError, match="speed_range"):
             check_speed_range(bad)
 
