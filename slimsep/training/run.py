@@ -28,6 +28,8 @@ def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
         m = cfg["model"]
         return get_config(m["name"], **(m.get("overrides") or {})).to_dict(), None
     path = Path(source)
+    if not path.is_file():
+        raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
     if path.suffix == ".ckpt":
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()}
@@ -89,13 +91,16 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
     if cfg["trainer"]["threads"]:
         torch.set_num_threads(int(cfg["trainer"]["threads"]))
     L.seed_everything(cfg["seed"], workers=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    # Read the starting weights and the data before the run folder exists: a bad init_from or data option is a
+    # one-line error that leaves no half-made run behind.
     model_config, state = initial_weights(cfg)
     module = SeparationModule(model_config, cfg)
     if state is not None and not resume:
         module.model.load_state_dict(state)
     data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], cfg["loader"]["num_workers"], cfg["seed"])
+    data.setup("fit")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     trainer, best = build_trainer(cfg, run_dir)
     trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
     if best.best_model_path:

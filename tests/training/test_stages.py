@@ -83,6 +83,20 @@ def test_bad_configs_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "config file not found" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("override, message", [
+    ("data.corpus=wsj0-mix", "unknown corpus"),
+    ("init_from=missing/model.pt", "missing/model.pt does not exist"),
+    ("init_from=missing/last.ckpt", "missing/last.ckpt does not exist"),
+])
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  override: str, message: str) -> None:
+    """Bad data or starting weights fail before the run folder is made, so no half-made run is left behind."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", "configs/tiny_synthetic.yaml", "-o", str(out), "--set", override]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
 def test_wall_clock_limit_accepts_seconds_and_lightning_strings() -> None:
     assert wall_clock_limit(None) is None
     assert wall_clock_limit(90) == timedelta(seconds=90)
