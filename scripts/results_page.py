@@ -1,19 +1,18 @@
-"""Write docs/results.md from a ``slimsep evaluate`` report: per-condition tables and the trade-off plot.
+"""Write docs/results.md from ``slimsep evaluate`` reports: per-condition tables and the trade-off plot.
 
-Every number on the page comes from the report's summary.json, so re-running the evaluation and this script
-refreshes the page:
+Every number on the page comes from the reports' summary.json files (merged; a later report's operating point
+replaces an earlier one of the same label), so re-running an evaluation and this script refreshes the page:
 
-    python scripts/results_page.py runs/report --corpus /work/data/open_corpus -o docs/results.md
+    python scripts/results_page.py docs/results_src/reports/* runs/report --corpus /work/data/open_corpus
 """
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 from slimsep.audio import write_text_atomic
-from slimsep.evaluation.report import markdown_table
+from slimsep.evaluation.report import load_reports, markdown_table, tradeoff_plot
 
 COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"),
            ("gmac_per_s", "GMAC/s", "{:.3f}"), ("ms_per_s", "CPU ms/s", "{:.1f}"))
@@ -56,16 +55,14 @@ def corpus_lines(corpus: Path | None) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("report", type=Path, help="folder written by slimsep evaluate")
+    parser.add_argument("reports", type=Path, nargs="+", help="folders written by slimsep evaluate")
     parser.add_argument("--corpus", type=Path, help="open corpus root (for the data table)")
     parser.add_argument("--intro", type=Path, help="Markdown placed above the tables (setting, caveats)")
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/results.md"))
     args = parser.parse_args()
 
-    summary = json.loads((args.report / "summary.json").read_text())
-    figure = args.out.parent / "figures" / "tradeoff.png"
-    figure.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.report / "tradeoff.png", figure)
+    summary, kinds = load_reports(args.reports)
+    figure = tradeoff_plot(summary, kinds, args.out.parent / "figures" / "tradeoff.png")
     parts = ["# Results", ""]
     if args.intro:
         parts += [args.intro.read_text().strip(), ""]
@@ -81,7 +78,7 @@ def main() -> None:
     parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
               f"Mixtures per condition: {per_condition_counts(summary)}.",
               f"Regenerate: `slimsep evaluate` as in `scripts/reproduce_default.sh`, then "
-              f"`python scripts/results_page.py {args.report} --corpus {args.corpus}"
+              f"`python scripts/results_page.py {' '.join(map(str, args.reports))} --corpus {args.corpus}"
               f"{f' --intro {args.intro}' if args.intro else ''} -o {args.out}`."]
     write_text_atomic(args.out, "\n".join(parts) + "\n")
     print(f"wrote {args.out} and {figure}")

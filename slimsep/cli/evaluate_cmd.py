@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_rows_csv(rows, args.out / "utterances.csv")
     summary = summarise(rows)
-    write_summary(summary, args.out)
+    write_summary(summary, kinds, args.out)
     tradeoff_plot(summary, kinds, args.out / "tradeoff.png")
     print((args.out / "summary.md").read_text())
     print(f"report: {args.out}/summary.md, utterances.csv, summary.json, tradeoff.png")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from slimsep.audio import write_text_atomic
+from slimsep.errors import SlimsepError
 
 METRICS = ("si_sdri", "sdri", "gmac_per_s", "ms_per_s")
 
@@ -54,8 +55,10 @@ def _condition_key(name: str) -> tuple:
     return (-parsed[0], parsed[1]) if parsed else (0.0, 0.0, name)
 
 
-def write_summary(summary: dict, out_dir: Path) -> None:
+def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path) -> None:
+    """``summary.json``, ``points.json`` (label -> kind, for merging reports later) and ``summary.md``."""
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out_dir / "points.json", json.dumps(kinds, indent=2) + "\n")
     parts = ["# slimsep evaluation", "", "Cells: mean SI-SDRi [dB] / GMAC per second of audio.", "",
              markdown_table(summary, "si_sdri")]
     if any("sdri" in per.get("all", {}) for per in summary.values()):
@@ -64,6 +67,27 @@ def write_summary(summary: dict, out_dir: Path) -> None:
         parts += ["", "Cells: measured CPU milliseconds per second of audio (mean over utterances, whole forward "
                   "pass including the gates).", "", markdown_table(summary, "ms_per_s", with_gmac=False)]
     write_text_atomic(out_dir / "summary.md", "\n".join(parts) + "\n")
+
+
+def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str]]:
+    """Merge report folders' ``summary.json`` and ``points.json``; a label in a later folder replaces an earlier one.
+
+    Why: models evaluated at different times (or no longer at hand) still share one table and one plot.
+    """
+    summary: dict = {}
+    kinds: dict[str, str] = {}
+    for folder in folders:
+        paths = [folder / "summary.json", folder / "points.json"]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise SlimsepError(f"{folder}: not a slimsep evaluate report (missing {', '.join(missing)})")
+        part, part_kinds = (json.loads(p.read_text()) for p in paths)
+        unknown = sorted(set(part) - set(part_kinds))
+        if unknown:
+            raise SlimsepError(f"{folder}: points.json does not name the kind of {', '.join(unknown)}")
+        summary.update(part)
+        kinds.update({label: part_kinds[label] for label in part})
+    return summary, kinds
 
 
 def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: str = "all") -> Path:

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05},
     "sandwich": {"random_widths": 1, "whole_widths": 0, "distill": 0.0, "distill_cap_db": 20.0},
     "gate": {"lambda": 0.1, "q0": 8.0, "q_scale": 2.0, "target_cost": None, "tau_start": 1.0, "tau_end": 0.3,
-             "separator_lr": 0.0},
+             "separator_lr": 0.0, "widths": None},  # widths: a subset of init_from's for the gates to choose from
     "static": {"width": 1.0},
     "trainer": {"max_steps": 1000, "max_time": None, "val_check_interval": 200, "limit_val_batches": 1.0,
                 "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto", "precision": "32-true",

@@ -14,7 +14,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from slimsep.errors import SlimsepError
-from slimsep.models import DSN, get_config, load_model, save_model
+from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.module import SeparationModule
 
@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 
 
 def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
-    """(model config dict, state dict to start from) for a fresh run."""
+    """(model config dict, state dict to start from) for a fresh run.
+
+    A gate run with ``gate.widths`` starts from ``init_from`` restricted to those widths (``restrict_widths``).
+    """
     source = cfg.get("init_from")
     if not source:
         m = cfg["model"]
@@ -32,9 +35,13 @@ def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
         raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
     if path.suffix == ".ckpt":
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()}
-        return ckpt["hyper_parameters"]["model_config"], state
-    model = load_model(path)
+        model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
+        model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
+    else:
+        model = load_model(path)
+    widths = cfg["gate"].get("widths") if cfg["stage"] == "gate" else None
+    if widths:
+        model = restrict_widths(model, widths)
     return model.cfg.to_dict(), model.state_dict()
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from slimsep.cli.main import main
+from slimsep.errors import SlimsepError
+from slimsep.evaluation.report import load_reports, tradeoff_plot
 
 
 def test_evaluate_writes_every_report(condition_tree: Path, tiny_model_path: Path, tmp_path: Path,
@@ -29,6 +31,33 @@ def test_evaluate_writes_every_report(condition_tree: Path, tiny_model_path: Pat
     assert "measured CPU milliseconds per second of audio" in report
     assert report.count("| tiny at 0.25 |") == 3  # SI-SDRi, SDRi and CPU-time tables
     assert (out / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "points.json").read_text()) == {"tiny budget 0": "dsn", "tiny budget 5": "dsn",
+                                                             "tiny at 0.25": "slimmable"}
+
+
+def test_reports_merge_with_later_points_replacing_earlier(tmp_path: Path) -> None:
+    """Two reports give one table; a label evaluated again takes its newer numbers."""
+    def report(name: str, points: dict[str, tuple[str, float]]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "summary.json").write_text(json.dumps(
+            {label: {"all": {"si_sdri": v, "gmac_per_s": 1.0, "n": 1}} for label, (_, v) in points.items()}))
+        (folder / "points.json").write_text(json.dumps({label: kind for label, (kind, _) in points.items()}))
+        return folder
+
+    old = report("old", {"static 1": ("static", 2.0), "dsn budget 0": ("dsn", 1.0)})
+    new = report("new", {"dsn budget 0": ("dsn", 1.5), "dsn2 budget 0": ("dsn", 1.7)})
+    summary, kinds = load_reports([old, new])
+    assert {k: v["all"]["si_sdri"] for k, v in summary.items()} == {"static 1": 2.0, "dsn budget 0": 1.5,
+                                                                   "dsn2 budget 0": 1.7}
+    assert kinds == {"static 1": "static", "dsn budget 0": "dsn", "dsn2 budget 0": "dsn"}
+    assert tradeoff_plot(summary, kinds, tmp_path / "plot.png").is_file()
+
+
+def test_a_folder_that_is_not_a_report_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text("{}")
+    with pytest.raises(SlimsepError, match="missing .*points.json"):
+        load_reports([tmp_path])
 
 
 def test_evaluate_without_conditions_is_a_clear_error(tmp_path: Path, tiny_model_path: Path,

@@ -69,6 +69,17 @@ def test_gate_stage_from_the_cli(stage1_model: Path, tmp_path: Path) -> None:
     assert model_metadata(tmp_path / "gate" / "model.pt")["stage"] == "gate"
 
 
+
+def test_gates_can_train_on_a_subset_of_the_widths(stage1_model: Path, tmp_path: Path) -> None:
+    """``gate.widths`` carries the stage-1 separator over unchanged and gives gates over the kept widths only."""
+    path = run_stage("tiny_synthetic_gate.yaml", tmp_path / "gate", f"init_from={stage1_model}",
+                     "gate.widths=[0.25,1.0]", "trainer.max_steps=4", "trainer.val_check_interval=4")
+    model, start = load_model(path), load_model(stage1_model)
+    assert model.cfg.widths == (0.25, 1.0) and model.gates[0].out.out_features == 2
+    mix = torch.randn(4000)
+    with torch.inference_mode():
+        torch.testing.assert_close(model(mix, 0.25).estimates, start(mix, 0.25).estimates)
+
 def test_static_baseline_trains_one_width(tmp_path: Path) -> None:
     path = run_stage("tiny_synthetic.yaml", tmp_path / "static", "stage=static", "static.width=0.5",
                      "trainer.max_steps=4", "trainer.val_check_interval=4")
