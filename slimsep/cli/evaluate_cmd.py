@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -28,12 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def operating_points(name: str, model, meta: dict, budgets: list[float], widths: list[float]) -> list:  # noqa: ANN001
     """A static-stage model runs at its width; others gated at each budget and at each asked static width.
 
-    ``meta``: the model file's metadata (its training stage and recipe).
+    ``meta``: the model file's metadata (its training stage and recipe). Asked widths the model lacks are left out
+    (``missing_widths`` names them), so models with different width sets can share one call.
     """
     from slimsep.evaluation import OperatingPoint
     from slimsep.models.serialization import trained_width
 
     label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
+    widths = [w for w in widths if any(abs(w - own) < 1e-6 for own in model.cfg.widths)]
     if meta.get("stage") == "static":
         width = trained_width(meta)
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
@@ -41,6 +44,13 @@ def operating_points(name: str, model, meta: dict, budgets: list[float], widths:
         return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
     points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
     return points + [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths]
+
+
+def missing_widths(model, meta: dict, widths: list[float]) -> list[float]:  # noqa: ANN001
+    """Asked widths a gated or stage-1 model cannot run at (a static model ignores ``--width``)."""
+    if meta.get("stage") == "static":
+        return []
+    return [w for w in widths if not any(abs(w - own) < 1e-6 for own in model.cfg.widths)]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,13 +65,19 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     datasets = find_conditions(args.data, task=args.task, split=args.split)
-    rows, kinds = [], {}
+    plan = []  # every model read and every point decided before the first (long) evaluation starts
     for name in args.model:
         path = resolve(name)
         model, meta = load_model_and_metadata(path)
-        for point in operating_points(str(path), model, meta, args.budget, args.width):
-            kinds[point.label] = point.kind
-            rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit)
+        skipped = missing_widths(model, meta, args.width)
+        if skipped:
+            print(f"slimsep: note: {path} has no width {', '.join(f'{w:g}' for w in skipped)} (its widths: "
+                  f"{', '.join(f'{w:g}' for w in model.cfg.widths)}); skipped", file=sys.stderr)
+        plan += [(model, point) for point in operating_points(str(path), model, meta, args.budget, args.width)]
+    rows, kinds = [], {}
+    for model, point in plan:
+        kinds[point.label] = point.kind
+        rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit)
     args.out.mkdir(parents=True, exist_ok=True)
     write_rows_csv(rows, args.out / "utterances.csv")
     summary = summarise(rows)

@@ -2,12 +2,16 @@
 
 For each chunk c (sample span from ``model.chunk_spans``) and the utterance-level PIT permutation:
 
-    q_c = 10 log10( sum_s ||r_s||^2 / sum_s ||r_s - e_s||^2 )          segmental SNR of the separated output [dB]
+    q_c = 10 log10( sum_s ||t_s||^2 / sum_s ||t_s - e_s||^2 ) over the chunk's samples, t_s = a_s r_s
+          segmental SNR of the separated output [dB] against the utterance-level SI-SDR target (a_s = <e_s, r_s> /
+          ||r_s||^2), so that q, like the SI-SDR the network is trained on, ignores the output's overall gain
     w_c = 1                                   if every reference is silent in the chunk (the easiest case)
         = sigmoid((q_c - q0) / q_scale)       otherwise (single-talker chunks score high q and so count as easy)
     L   = mean over blocks, chunks of  w_c * sum_k p_ck * cost_k        (cost_k relative to full width = 1)
 
 q is computed from the current (dynamic) output and detached: it is a difficulty weight, not a training target.
+Measured against r_s itself, q was about -26 dB in every chunk of the shipped model (whose outputs, trained by a
+scale-invariant loss, are ~26 dB louder than the references), so w was ~1e-7 everywhere but in silent chunks.
 The penalty acts on the *expected* cost under the gate's soft probabilities p, so it has a gradient, while the hard
 Gumbel sample still decides what runs. ``target_cost`` switches to the budget form (mean expected cost - target)^2.
 A reference is silent in a chunk when its energy there is below ``silence_db`` relative to its mean energy over the
@@ -28,14 +32,23 @@ def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.
                              q_scale: float = 2.0, silence_db: float = -30.0) -> torch.Tensor:
     """Easiness weight w [B, C] in [0, 1] per chunk; ``est`` must already be aligned to ``ref`` [B, S, T]."""
     with torch.no_grad():
+        target = si_sdr_target(est, ref)
         ref_e = chunk_energies(ref, spans)  # [B, S, C]
-        err_e = chunk_energies(ref - est, spans)
+        err_e = chunk_energies(target - est, spans)
+        target_e = chunk_energies(target, spans)
         lengths = (spans[:, 1] - spans[:, 0]).clamp(min=1).to(ref)
         mean_power = ref.pow(2).mean(-1, keepdim=True)  # [B, S, 1]
         silent = ref_e / lengths < mean_power * 10 ** (silence_db / 10) + 1e-12  # [B, S, C]
-        q = 10 * torch.log10((ref_e.sum(1) + 1e-8) / (err_e.sum(1) + 1e-8))
+        q = 10 * torch.log10((target_e.sum(1) + 1e-8) / (err_e.sum(1) + 1e-8))
         weight = torch.sigmoid((q - q0) / q_scale)
         return torch.where(silent.all(1), torch.ones_like(weight), weight)
+
+
+def si_sdr_target(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """``a r`` with ``a = <e, r> / ||r||^2`` per source over the whole utterance: the reference at the estimate's
+    gain (the target of SI-SDR, without its mean removal, which would leak into silent chunks)."""
+    scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
+    return scale * ref
 
 
 def expected_cost(gate_probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:

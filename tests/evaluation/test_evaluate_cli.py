@@ -87,6 +87,21 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
     assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"),
                                                 ("g at 0.5", "slimmable")]
     assert labels(static, [0.0], [1.0]) == [("st (static 0.5)", "static")]
+    assert labels(gated, [0.0], [0.25, 0.5]) == [("g budget 0", "dsn"), ("g at 0.5", "slimmable")]
+
+
+def test_a_width_one_model_lacks_is_skipped_with_a_note(condition_tree: Path, tiny_model_path: Path,
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Models with different width sets share one call; the missing width is named before any scoring."""
+    from slimsep.models import load_model, restrict_widths, save_model
+
+    two = save_model(restrict_widths(load_model(tiny_model_path), (0.125, 1.0)), tmp_path / "two" / "model.pt",
+                     metadata={"stage": "gate"})
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", str(tiny_model_path), str(two), "--width", "0.25", "--no-sdr",
+                 "--data", str(condition_tree), "-o", str(out)]) == 0
+    assert "has no width 0.25 (its widths: 0.125, 1); skipped" in capsys.readouterr().err
+    assert set(json.loads((out / "points.json").read_text())) == {"tiny budget 0", "tiny at 0.25", "two budget 0"}
 
 
 def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:

@@ -100,3 +100,22 @@ def test_static_baseline_runs_at_its_trained_width(tmp_path: Path) -> None:
 
 def test_a_dsn_lets_its_gates_choose(tiny_model_file: Path) -> None:
     assert Separator.from_pretrained(tiny_model_file).width is None
+
+
+def test_outputs_come_out_at_the_mixture_level() -> None:
+    """The estimates together have the mixture's energy, whatever gain the network's output has."""
+    import torch
+
+    from slimsep.models import DSN, get_config
+
+    model = DSN(get_config("tiny")).eval()
+    loud = DSN(get_config("tiny")).eval()
+    loud.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        loud.decoder.weight.mul_(100.0)  # the same network, 40 dB louder
+    audio = np.random.default_rng(2).standard_normal(8000).astype(np.float32) * 0.1
+    est, _ = Separator(model, window=2.0, overlap=0.5).separate(audio, 8000)
+    est_loud, _ = Separator(loud, window=2.0, overlap=0.5).separate(audio, 8000)
+    np.testing.assert_allclose(est_loud, est, rtol=1e-4, atol=1e-6)
+    total = est.sum(0).astype(np.float64)
+    np.testing.assert_allclose(np.dot(total, total), np.dot(audio, audio.astype(np.float64)), rtol=1e-3)

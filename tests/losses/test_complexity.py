@@ -28,6 +28,18 @@ def test_weights_silent_easy_good_and_bad_chunks() -> None:
     assert w[3] < 0.01, "a badly reconstructed chunk is hard"
 
 
+@pytest.mark.parametrize("gain", [1e-2, 20.0])
+def test_weights_ignore_the_output_gain(gain: float) -> None:
+    """SI-SDR training leaves the output's gain free; the difficulty of a chunk must not depend on it."""
+    ref = _refs()
+    est = ref + 0.05 * torch.randn_like(ref)
+    est[0, :, 300:400] += 3 * torch.randn(2, 100)
+    torch.testing.assert_close(chunk_difficulty_weights(gain * est, ref, SPANS),
+                               chunk_difficulty_weights(est, ref, SPANS))
+    w = chunk_difficulty_weights(gain * est, ref, SPANS)[0]
+    assert w[1] > 0.99 and w[3] < 0.01
+
+
 def test_all_silent_references_give_finite_weights() -> None:
     w = chunk_difficulty_weights(torch.randn(2, 2, 400), torch.zeros(2, 2, 400), SPANS)
     assert torch.isfinite(w).all() and (w == 1).all()
