@@ -122,3 +122,15 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def match_mixture_level(estimates: np.ndarray, mixture: np.ndarray) -> np.ndarray:
+    """``estimates`` [S, T] times the one positive gain that gives their sum the mixture's energy.
+
+    Energy rather than a least-squares fit: the fit shrinks the output by the (often low) correlation between a
+    poor separation and the mixture, which left the shipped model's talkers ~10 dB below their level in the mix.
+    """
+    total = estimates.sum(0, dtype=np.float64)
+    power = float(np.dot(total, total))
+    gain = np.sqrt(float(np.dot(mixture, mixture.astype(np.float64))) / power) if power > 0 else 0.0
+    return (gain * estimates).astype(np.float32)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from slimsep.audio import write_audio, write_text_atomic
+from slimsep.audio import match_mixture_level, write_audio, write_text_atomic
 from slimsep.evaluation.metrics import separation_metrics
 from slimsep.models import DSN, count_macs
 
@@ -77,8 +77,9 @@ def render_example(model: DSN, mix: torch.Tensor, ref: torch.Tensor, budget: flo
     est = out.estimates[0]
     widths = out.widths[0].numpy()
     sr = model.cfg.sample_rate
+    level = match_mixture_level(est.numpy(), mix.numpy())  # players at the mixture's level, as slimsep separate
     files = {"mixture": mix.numpy(), "reference 1": ref[0].numpy(), "reference 2": ref[1].numpy(),
-             "estimate 1": est[0].numpy(), "estimate 2": est[1].numpy()}
+             "estimate 1": level[0], "estimate 2": level[1]}
     names = {}
     for label, audio in files.items():
         name = f"{stem}_{label.replace(' ', '')}.wav"
