@@ -14,20 +14,22 @@ from pathlib import Path
 from slimsep.audio import write_text_atomic
 from slimsep.evaluation.report import load_reports, markdown_table, tradeoff_plot
 
-COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"),
+COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"), ("siri", "SIRi [dB]", "{:.2f}"),
            ("gmac_per_s", "GMAC/s", "{:.3f}"), ("ms_per_s", "CPU ms/s", "{:.1f}"))
 
 
-def overall_table(summary: dict, condition: str = "all") -> str:
-    """One row per operating point: every metric on one condition (default: all conditions pooled)."""
+def overall_table(summary: dict, origins: dict[str, str], condition: str = "all") -> str:
+    """One row per operating point: every metric on one condition (default: all pooled), and the report it is
+    from (CPU times compare within one report: each was timed on its own machine)."""
     full = max((per.get(condition, {}).get("gmac_per_s", 0.0) for per in summary.values()), default=1.0)
-    lines = ["| operating point | " + " | ".join(c[1] for c in COLUMNS) + " | GMAC/s vs full |",
-             "|---|" + "---:|" * (len(COLUMNS) + 1)]
+    lines = ["| operating point | " + " | ".join(c[1] for c in COLUMNS) + " | GMAC/s vs full | report |",
+             "|---|" + "---:|" * (len(COLUMNS) + 1) + "---|"]
     for point, per in sorted(summary.items(), key=lambda kv: -kv[1].get(condition, {}).get("gmac_per_s", 0)):
         row = per.get(condition)
         if row:
             cells = [fmt.format(row[key]) if key in row else "-" for key, _, fmt in COLUMNS]
-            lines.append(f"| {point} | {' | '.join(cells)} | {100 * row['gmac_per_s'] / full:.0f} % |")
+            lines.append(f"| {point} | {' | '.join(cells)} | {100 * row['gmac_per_s'] / full:.0f} % | "
+                         f"{origins[point]} |")
     return "\n".join(lines)
 
 
@@ -61,7 +63,7 @@ def main() -> None:
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/results.md"))
     args = parser.parse_args()
 
-    summary, kinds = load_reports(args.reports)
+    summary, kinds, origins = load_reports(args.reports)
     figure = tradeoff_plot(summary, kinds, args.out.parent / "figures" / "tradeoff.png")
     parts = ["# Results", ""]
     if args.intro:
@@ -69,7 +71,7 @@ def main() -> None:
     data_table = corpus_lines(args.corpus)
     if data_table:
         parts += ["## Data", "", *data_table, ""]
-    parts += ["## All test conditions pooled", "", overall_table(summary), "",
+    parts += ["## All test conditions pooled", "", overall_table(summary, origins), "",
               f"![SI-SDRi against GMAC/s]({figure.relative_to(args.out.parent).as_posix()})", ""]
     for key, title, _ in COLUMNS:
         with_gmac = key in ("si_sdri", "sdri")

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     report = run_demo(separator, args.out, budget=args.budget)
     shares = ", ".join(f"{w}: {100 * s:.0f} %" for w, s in report["width_share"].items())
     print(f"model {report['model']}: SI-SDRi {report['si_sdri']:.1f} dB, SDRi {report['sdri']:.1f} dB, "
+          f"SIRi {report['siri']:.1f} dB (how far the other talker is pushed down), "
           f"{report['gmac_per_s']:.2f} GMAC/s, real-time factor {report['real_time_factor']:.3f}")
     print(f"chunks per width: {shares}")
     print(f"listen: {args.out}/mixture.wav, estimate1.wav, estimate2.wav (report.json)")

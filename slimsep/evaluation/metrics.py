@@ -1,6 +1,8 @@
-"""Per-utterance separation metrics: SI-SDR(i) (our PIT implementation) and BSS-eval SDR(i) (fast_bss_eval).
+"""Per-utterance separation metrics: SI-SDR(i) (our PIT implementation) and BSS-eval SDR(i), SIR(i) and SAR
+(fast_bss_eval).
 
-Improvements are relative to the unprocessed mixture used as the estimate of every source.
+Improvements are relative to the unprocessed mixture used as the estimate of every source. SIR says how far the
+other talker is pushed down (what a listener hears as "separated"), SAR how much the model adds of its own.
 """
 from __future__ import annotations
 
@@ -11,20 +13,23 @@ import torch
 from slimsep.losses import pit_si_sdr, si_sdr
 
 
-def bss_sdr(est: np.ndarray, ref: np.ndarray) -> float:
-    """Mean BSS-eval SDR (512-tap distortion filter) over sources, best permutation; ``[S, T]`` arrays."""
-    values = fast_bss_eval.sdr(ref.astype(np.float64), est.astype(np.float64), filter_length=512, load_diag=1e-10)
-    return float(np.mean(values))
+def bss_metrics(est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    """Mean BSS-eval SDR, SIR and SAR over sources (512-tap filter), best permutation; ``[S, T]`` arrays."""
+    sdr, sir, sar, _ = fast_bss_eval.bss_eval_sources(ref.astype(np.float64), est.astype(np.float64),
+                                                      filter_length=512, load_diag=1e-10, clamp_db=150)
+    return {"sdr": float(np.mean(sdr)), "sir": float(np.mean(sir)), "sar": float(np.mean(sar))}
 
 
 def separation_metrics(est: torch.Tensor, ref: torch.Tensor, mix: torch.Tensor, sdr: bool = True) -> dict:
-    """``est``/``ref`` [S, T], ``mix`` [T] -> si_sdr, si_sdri, and (with ``sdr``) sdr, sdri in dB."""
+    """``est``/``ref`` [S, T], ``mix`` [T] -> si_sdr, si_sdri, and (with ``sdr``) sdr, sdri, sir, siri, sar in dB."""
     est, ref, mix = est.double(), ref.double(), mix.double()
     score, _ = pit_si_sdr(est[None], ref[None])
     base = si_sdr(mix.expand_as(ref), ref).mean()
     out = {"si_sdr": float(score), "si_sdri": float(score - base)}
     if sdr:
         e, r, m = est.numpy(), ref.numpy(), mix.expand_as(ref).numpy()
-        out["sdr"] = bss_sdr(e, r)
-        out["sdri"] = out["sdr"] - bss_sdr(m, r)
+        out.update(bss_metrics(e, r))
+        unprocessed = bss_metrics(m, r)  # the same 512-tap projections as the estimates: SDRi, SIRi start at 0
+        out["sdri"] = out["sdr"] - unprocessed["sdr"]
+        out["siri"] = out["sir"] - unprocessed["sir"]
     return out

@@ -12,7 +12,7 @@ import numpy as np
 from slimsep.audio import write_text_atomic
 from slimsep.errors import SlimsepError
 
-METRICS = ("si_sdri", "sdri", "gmac_per_s", "ms_per_s")
+METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
 
 
 def write_rows_csv(rows: list[dict], path: Path) -> Path:
@@ -69,13 +69,15 @@ def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path) -> None:
     write_text_atomic(out_dir / "summary.md", "\n".join(parts) + "\n")
 
 
-def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str]]:
-    """Merge report folders' ``summary.json`` and ``points.json``; a label in a later folder replaces an earlier one.
+def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str], dict[str, str]]:
+    """Merge report folders: (summary, kind per label, folder name per label); a later folder's label wins.
 
-    Why: models evaluated at different times (or no longer at hand) still share one table and one plot.
+    Why: models evaluated at different times (or no longer at hand) still share one table and one plot; the folder
+    name tells which rows were timed on the same machine.
     """
     summary: dict = {}
     kinds: dict[str, str] = {}
+    origins: dict[str, str] = {}
     for folder in folders:
         paths = [folder / "summary.json", folder / "points.json"]
         missing = [str(p) for p in paths if not p.is_file()]
@@ -87,7 +89,8 @@ def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str]]:
             raise SlimsepError(f"{folder}: points.json does not name the kind of {', '.join(unknown)}")
         summary.update(part)
         kinds.update({label: part_kinds[label] for label in part})
-    return summary, kinds
+        origins.update({label: folder.name for label in part})
+    return summary, kinds, origins
 
 
 def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: str = "all") -> Path:

@@ -5,10 +5,10 @@ Policies (also in docs/inference.md):
 - Rate: resampled to the model's rate with soxr and the estimates back to the input's rate.
 - Length: windows of ``window`` seconds sharing ``overlap`` seconds, stitched with a cross-fade and a consistent
   speaker order; memory does not grow with the input length.
-- Gain: each window's estimates get the one gain that gives their sum the mixture's energy, so they come out at
-  the input's level. A network trained with a scale-invariant loss leaves its output gain free
-  (the shipped model's estimates are ~20 dB louder than its input, far past full scale); one gain for both
-  estimates keeps their relative level. Written as 32-bit float WAV.
+- Gain: each window's estimates get the one gain that makes their energies add up to the mixture's, so they come
+  out near their talkers' level in the input and keep their relative level. A network trained with a
+  scale-invariant loss leaves its output gain free (the shipped model's raw estimates are ~20 dB louder than its
+  input, far past full scale). Written as 32-bit float WAV.
 - Backend: a PyTorch model file, or (``backend="onnx"``) a folder written by ``slimsep export onnx``, run with
   onnxruntime; PyTorch is imported only for the torch backend.
 """

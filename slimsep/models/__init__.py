@@ -13,10 +13,10 @@ _WHERE = {
     "ModelConfig": "config", "NAMED_CONFIGS": "config", "get_config": "config",
     "count_macs": "macs", "gmac_per_second": "macs", "width_costs": "macs",
     "load_model": "serialization", "save_model": "serialization",
-    "restrict_widths": "width_subset",
+    "fresh_gates": "derive", "restrict_widths": "derive",
 }
 
-__all__ = ["DSN", "ModelConfig", "NAMED_CONFIGS", "SeparationOutput", "count_macs", "get_config",
+__all__ = ["DSN", "ModelConfig", "NAMED_CONFIGS", "SeparationOutput", "count_macs", "fresh_gates", "get_config",
            "gmac_per_second", "load_model", "restrict_widths", "save_model", "width_costs"]
 
 

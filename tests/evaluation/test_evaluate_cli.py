@@ -47,10 +47,11 @@ def test_reports_merge_with_later_points_replacing_earlier(tmp_path: Path) -> No
 
     old = report("old", {"static 1": ("static", 2.0), "dsn budget 0": ("dsn", 1.0)})
     new = report("new", {"dsn budget 0": ("dsn", 1.5), "dsn2 budget 0": ("dsn", 1.7)})
-    summary, kinds = load_reports([old, new])
+    summary, kinds, origins = load_reports([old, new])
     assert {k: v["all"]["si_sdri"] for k, v in summary.items()} == {"static 1": 2.0, "dsn budget 0": 1.5,
                                                                    "dsn2 budget 0": 1.7}
     assert kinds == {"static 1": "static", "dsn budget 0": "dsn", "dsn2 budget 0": "dsn"}
+    assert origins == {"static 1": "old", "dsn budget 0": "new", "dsn2 budget 0": "new"}
     assert tradeoff_plot(summary, kinds, tmp_path / "plot.png").is_file()
 
 

@@ -32,6 +32,7 @@ def test_identity_estimator_has_zero_improvement() -> None:
     mix = ref.sum(0)
     m = separation_metrics(torch.stack([mix, mix]), ref, mix)
     assert m["si_sdri"] == pytest.approx(0.0, abs=1e-9) and m["sdri"] == pytest.approx(0.0, abs=1e-6)
+    assert m["siri"] == pytest.approx(0.0, abs=0.05), "the mixture suppresses no talker"
 
 
 def test_perfect_separation_improves_by_the_mixture_deficit() -> None:
@@ -39,3 +40,11 @@ def test_perfect_separation_improves_by_the_mixture_deficit() -> None:
     mix = ref.sum(0)
     m = separation_metrics(ref, ref, mix)
     assert m["si_sdr"] > 100 and math.isfinite(m["sdr"]) and m["sdri"] > 20
+    assert math.isfinite(m["sir"]) and m["siri"] > 20 and math.isfinite(m["sar"])
+
+
+def test_suppressing_the_other_talker_shows_in_sir() -> None:
+    ref = torch.randn(2, 8000)
+    mix = ref.sum(0)
+    leaky = ref + 0.1 * ref.flip(0)  # each estimate keeps 1 % of the other talker's power
+    assert separation_metrics(leaky, ref, mix)["siri"] == pytest.approx(20.0, abs=1.0)

@@ -1,4 +1,5 @@
-"""A DSN restricted to some of its widths: the same separator, and gates that choose as before among the rest."""
+"""DSNs derived from a trained one: restricted to some widths (gates choose as before among the rest), or with
+fresh gates; the separator is the same in both."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from slimsep.errors import SlimsepError
-from slimsep.models import DSN, get_config, load_model, restrict_widths, save_model
+from slimsep.models import DSN, fresh_gates, get_config, load_model, restrict_widths, save_model
 from tests.conftest import randomise
 
 KEEP = (0.125, 1.0)
@@ -63,3 +64,15 @@ def test_subset_shares_no_weights_with_the_original() -> None:
 def test_bad_subsets_are_clear_errors(widths: tuple[float, ...], message: str) -> None:
     with pytest.raises(SlimsepError, match=message):
         restrict_widths(DSN(get_config("tiny")), widths)
+
+
+def test_fresh_gates_keep_the_separator_and_start_like_a_new_model() -> None:
+    trained = randomise(DSN(get_config("tiny"))).eval()
+    fresh = fresh_gates(trained, seed=3)
+    torch.manual_seed(3)
+    new = DSN(get_config("tiny"))
+    for ours, theirs in zip(fresh.gates.state_dict().values(), new.gates.state_dict().values()):
+        assert torch.equal(ours, theirs)
+    mix = torch.randn(1, 4000)
+    with torch.inference_mode():
+        torch.testing.assert_close(fresh(mix, 0.5).estimates, trained(mix, 0.5).estimates)
