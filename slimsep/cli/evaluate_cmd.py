@@ -36,7 +36,7 @@ def operating_points(name: str, model, meta: dict, budgets: list[float], widths:
     from slimsep.models.serialization import trained_width
 
     label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
-    widths = [w for w in widths if any(abs(w - own) < 1e-6 for own in model.cfg.widths)]
+    widths = [w for w in widths if w not in missing_widths(model, meta, widths)]
     if meta.get("stage") == "static":
         width = trained_width(meta)
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
