@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-/work/data/open_corpus}
 RUNS=${RUNS:-runs}
-# Gate runs (stage 2), one DSN each: name:override,override,... (as run for the shipped results)
+# Gate runs (stage 2), one DSN each: name:override,override,... (as run for the shipped results). They predate the
+# complexity-loss fix (commit b9045d4: chunk quality had been measured at the wrong gain, so only all-silent chunks
+# were penalised); with the fixed loss these settings train other gates. To repeat the shipped gates exactly, run
+# this stage at commit 66e6af2. Gates of the fixed loss: docs/results.md, "Two faults found on 2026-11-29".
 GATES=${GATES:-"l4:gate.lambda=4 l16:gate.lambda=16 \
   q4_l8:gate.q0=4.0,gate.lambda=8,trainer.max_steps=600,trainer.val_check_interval=300 \
   t025:gate.target_cost=0.25,gate.lambda=50,trainer.max_steps=600,trainer.val_check_interval=300 \
