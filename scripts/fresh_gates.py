@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from slimsep.errors import SlimsepError
 from slimsep.inference.pretrained import resolve
 from slimsep.models import fresh_gates, save_model
 from slimsep.models.serialization import load_model_and_metadata
@@ -24,8 +25,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.out.exists():
         parser.error(f"{args.out} exists; choose another -o")
-    path = resolve(args.model)
-    model, meta = load_model_and_metadata(path)
+    try:
+        path = resolve(args.model)
+        model, meta = load_model_and_metadata(path)
+    except SlimsepError as exc:
+        parser.error(str(exc))
     metadata = {"stage": "slimmable", "recipe": meta.get("recipe", {}), "derived_from": str(path),
                 "derivation": f"fresh_gates(seed={args.seed}): the separator of {path.name}, gates re-initialised"}
     save_model(fresh_gates(model.float(), args.seed), args.out, metadata=metadata)

@@ -36,7 +36,7 @@ def operating_points(name: str, model, meta: dict, budgets: list[float], widths:
     from slimsep.models.serialization import trained_width
 
     label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
-    widths = [w for w in widths if w not in missing_widths(model, meta, widths)]
+    widths = [w for w in widths if model.cfg.has_width(w)]
     if meta.get("stage") == "static":
         width = trained_width(meta)
         return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
@@ -50,7 +50,7 @@ def missing_widths(model, meta: dict, widths: list[float]) -> list[float]:  # no
     """Asked widths a gated or stage-1 model cannot run at (a static model ignores ``--width``)."""
     if meta.get("stage") == "static":
         return []
-    return [w for w in widths if not any(abs(w - own) < 1e-6 for own in model.cfg.widths)]
+    return [w for w in widths if not model.cfg.has_width(w)]
 
 
 def run(args: argparse.Namespace) -> int:

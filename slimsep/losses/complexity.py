@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import torch
 
+from slimsep.losses.sisdr import si_sdr_target
+
 
 def chunk_energies(signal: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     """Energy of ``signal`` [..., T] inside each span [C, 2] -> [..., C], via a cumulative sum (no Python loop)."""
@@ -32,7 +34,8 @@ def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.
                              q_scale: float = 2.0, silence_db: float = -30.0) -> torch.Tensor:
     """Easiness weight w [B, C] in [0, 1] per chunk; ``est`` must already be aligned to ``ref`` [B, S, T]."""
     with torch.no_grad():
-        target = si_sdr_target(est, ref)
+        target = si_sdr_target(est, ref)  # over the whole utterance, without SI-SDR's mean removal (it would
+        # leak into silent chunks)
         ref_e = chunk_energies(ref, spans)  # [B, S, C]
         err_e = chunk_energies(target - est, spans)
         target_e = chunk_energies(target, spans)
@@ -42,13 +45,6 @@ def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.
         q = 10 * torch.log10((target_e.sum(1) + 1e-8) / (err_e.sum(1) + 1e-8))
         weight = torch.sigmoid((q - q0) / q_scale)
         return torch.where(silent.all(1), torch.ones_like(weight), weight)
-
-
-def si_sdr_target(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """``a r`` with ``a = <e, r> / ||r||^2`` per source over the whole utterance: the reference at the estimate's
-    gain (the target of SI-SDR, without its mean removal, which would leak into silent chunks)."""
-    scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
-    return scale * ref
 
 
 def expected_cost(gate_probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:

@@ -16,12 +16,16 @@ def si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8, zero_mean: b
     if zero_mean:
         est = est - est.mean(-1, keepdim=True)
         ref = ref - ref.mean(-1, keepdim=True)
-    scale = (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps)
-    target = scale * ref
+    target = si_sdr_target(est, ref, eps)
     noise = est - target
     power = target.pow(2).sum(-1)
     floor = 0.0 if cap_db is None else 10 ** (-cap_db / 10) * power
     return 10 * torch.log10((power + eps) / (noise.pow(2).sum(-1) + floor + eps))
+
+
+def si_sdr_target(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """``a * ref`` with ``a = <est, ref> / ||ref||^2`` over the last axis: the reference at the estimate's gain."""
+    return (est * ref).sum(-1, keepdim=True) / (ref.pow(2).sum(-1, keepdim=True) + eps) * ref
 
 
 def pairwise_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

@@ -9,6 +9,11 @@ from typing import Any
 from slimsep.errors import SlimsepError
 
 
+def _same_width(a: float, b: float) -> bool:
+    """Widths come from YAML, the CLI and float16 files: compare them with a tolerance."""
+    return abs(a - b) < 1e-6
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of a Dynamic Slimmable Network (see DESIGN.md §2).
@@ -72,9 +77,12 @@ class ModelConfig:
         """FFN hidden units used at a width: the first round(u * ffn_dim), at least one."""
         return 0 if width == 0 else max(1, round(width * self.ffn_dim))
 
+    def has_width(self, width: float) -> bool:
+        return any(_same_width(w, width) for w in self.widths)
+
     def width_index(self, width: float) -> int:
         for i, w in enumerate(self.widths):
-            if abs(w - width) < 1e-6:
+            if _same_width(w, width):
                 return i
         raise SlimsepError(f"width {width} is not one of the model's widths {self.widths}")
 
