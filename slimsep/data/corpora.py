@@ -1,4 +1,4 @@
-"""Readers for the standard corpora, taking the root exactly as the generation scripts leave it (DATA.md).
+"""Readers for the standard corpora, taking the root exactly as the generation scripts leave it (docs/corpora.md).
 
 - wsj0-2mix: ``<root>/2speakers/wav8k/min/{tr,cv,tt}/{mix,s1,s2}/``
 - WHAM!:     ``<root>/wav8k/min/{tr,cv,tt}/{mix_clean,mix_both,s1,s2,noise}/``

@@ -64,7 +64,7 @@ def _fillets(package: str) -> Iterator[Speaker]:
 
 
 def _fotaq_entries(container: Path) -> list[tuple[str, int, int]]:
-    """(name, offset, size) of the ``*.SB`` speech entries of the ``queen.1c`` container (format in DATA.md)."""
+    """(name, offset, size) of the ``*.SB`` speech entries of the ``queen.1c`` container (format in docs/corpora.md)."""
     with open(container, "rb") as f:
         head = f.read(15)
         count = struct.unpack(">H", head[13:15])[0]

@@ -1,7 +1,7 @@
 """Export a DSN as a folder of static ONNX graphs (one per width where widths differ) plus a manifest.
 
 Each width's slimmable layers become their own graph with the sliced weights baked in, so a runtime that routes
-chunks to the graph of their width spends the compute of that width (DESIGN.md §6). Exported with the
+chunks to the graph of their width spends the compute of that width (docs/design.md §6). Exported with the
 TorchScript exporter (``dynamo=False``): the dynamo exporter needs ``onnxscript``, which slimsep does not require.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The out-of-the-box demo: mix two real recordings from Debian's codec2-examples and separate them.
 
-No audio ships with slimsep (DATA.md: licences need attribution), so the demo fetches the smallest speech package
-(~11 MB, cached) and builds a two-talker mixture whose references are known, which lets it report SI-SDRi.
+No audio ships with slimsep (docs/corpora.md: licences need attribution), so the demo fetches the smallest speech
+package (~11 MB, cached) and builds a two-talker mixture whose references are known, which lets it report SI-SDRi.
 """
 from __future__ import annotations
 

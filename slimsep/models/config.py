@@ -16,12 +16,12 @@ def _same_width(a: float, b: float) -> bool:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a Dynamic Slimmable Network (see DESIGN.md §2).
+    """Architecture of a Dynamic Slimmable Network (see docs/design.md §2).
 
     ``widths`` are the utilisation factors the slimmable layers can run at, ascending; 0.0 means
     "skip the slimmable layers for this chunk". ``slim_inter`` lets the per-token parts of the
     inter-chunk layers (Q/K/V/output projections and FFN) follow each chunk's width, with attention
-    across chunks kept over every head that any chunk uses (DESIGN.md "Mind Amdahl").
+    across chunks kept over every head that any chunk uses (docs/design.md "Mind Amdahl").
     """
 
     sample_rate: int = 8000
@@ -104,7 +104,7 @@ class ModelConfig:
 
 
 NAMED_CONFIGS: dict[str, dict[str, Any]] = {
-    # SepFormer-sized, for GPU training (DESIGN.md §2).
+    # SepFormer-sized, for GPU training (docs/design.md §2).
     "paper": dict(n_filters=256, d_model=256, n_heads=8, ffn_dim=1024, chunk_size=250,
                   n_blocks=2, intra_layers=8, inter_layers=8, gate_hidden=64),
     # Trains on a CPU in hours; the shipped default. L=32 (2 ms hop) halves the frames: 2.2x faster steps on a CPU.

@@ -30,7 +30,7 @@ class SeparationOutput:
 
 
 class DSN(nn.Module):
-    """Dynamic Slimmable Network for speech separation (DESIGN.md §2)."""
+    """Dynamic Slimmable Network for speech separation (docs/design.md §2)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""The LightningModule: one class, three stages (DESIGN.md §3).
+"""The LightningModule: one class, three stages (docs/design.md §3).
 
 - ``slimmable``: sandwich rule each step (full width vs the references; slimmest, random per-chunk widths and,
   optionally, whole intermediate widths vs the references and the full width's output), accumulated into one
