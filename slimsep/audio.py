@@ -13,7 +13,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from slimsep.errors import AudioError
+from slimsep.errors import AudioError, first_line
 
 
 def read_audio(
@@ -31,7 +31,7 @@ def read_audio(
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(path, f"unreadable or unsupported audio format ({_short(exc)})") from None
+        raise AudioError(path, f"unreadable or unsupported audio format ({first_line(exc)})") from None
     data = np.ascontiguousarray(data.T)
     check_waveform(data, path, allow_silent=allow_silent)
     if expected_sr is not None and sr != expected_sr:
@@ -58,7 +58,7 @@ def audio_info(path: str | Path) -> sf._SoundFileInfo:
     try:
         return sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioError(path, f"unreadable or unsupported audio format ({_short(exc)})") from None
+        raise AudioError(path, f"unreadable or unsupported audio format ({first_line(exc)})") from None
 
 
 def check_waveform(data: np.ndarray, path: str | Path = "<array>", allow_silent: bool = True) -> None:
@@ -117,11 +117,6 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def match_mixture_level(estimates: np.ndarray, mixture: np.ndarray) -> np.ndarray:

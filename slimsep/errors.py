@@ -15,3 +15,10 @@ class AudioError(SlimsepError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """A short reason from a library's exception for a one-line error: its message's first non-blank line, cut to
+    ``limit`` characters, or the exception's type name when the message is empty (libraries raise both kinds)."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from slimsep.errors import SlimsepError
+from slimsep.errors import SlimsepError, first_line
 from slimsep.inference.onnx_manifest import flat_names, manifest_config, read_manifest
 from slimsep.models.macs import chunk_spans, frames_and_chunks
 
@@ -174,6 +174,5 @@ def _load_sessions(folder: Path, names: list[str], threads: int) -> dict[str, An
         try:
             sessions[name] = ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for bad graphs  # noqa: BLE001
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise SlimsepError(f"{folder / name}: cannot load ONNX graph ({reason})") from None
+            raise SlimsepError(f"{folder / name}: cannot load ONNX graph ({first_line(exc)})") from None
     return sessions

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from slimsep.errors import SlimsepError
+from slimsep.errors import SlimsepError, first_line
 from slimsep.models.config import ModelConfig
 
 FORMAT = "slimsep-onnx"
@@ -65,7 +65,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SlimsepError(f"{path}: unreadable manifest ({str(exc).splitlines()[0][:200]})") from None
+        raise SlimsepError(f"{path}: unreadable manifest ({first_line(exc)})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SlimsepError(f"{path}: not a slimsep ONNX export manifest (format marker missing)")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -83,4 +83,4 @@ def manifest_config(manifest: dict[str, Any], folder: str | Path) -> ModelConfig
     try:
         return ModelConfig.from_dict(manifest["config"])
     except (SlimsepError, TypeError) as exc:
-        raise SlimsepError(f"{Path(folder) / MANIFEST}: bad model config ({str(exc).splitlines()[0]})") from None
+        raise SlimsepError(f"{Path(folder) / MANIFEST}: bad model config ({first_line(exc)})") from None

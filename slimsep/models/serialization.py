@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from slimsep import __version__
-from slimsep.errors import SlimsepError
+from slimsep.errors import SlimsepError, first_line
 from slimsep.models.config import ModelConfig
 from slimsep.models.dsn import DSN
 
@@ -52,12 +52,6 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
     return path
 
 
-def _first_line(exc: BaseException) -> str:
-    """A short reason from an exception whose message may be empty or very long."""
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
-
-
 def read_model_file(path: str | Path) -> dict[str, Any]:
     """The raw payload of a model file, validated; never executes code from the file."""
     path = Path(path)
@@ -67,9 +61,9 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SlimsepError(f"{path}: refused to load: the file contains objects other than tensors and "
-                           f"plain data ({_first_line(exc)})") from None
+                           f"plain data ({first_line(exc)})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise SlimsepError(f"{path}: not a readable slimsep model file ({_first_line(exc)})") from None
+        raise SlimsepError(f"{path}: not a readable slimsep model file ({first_line(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SlimsepError(f"{path}: not a slimsep model file (missing format marker)")
     if payload.get("format_version", 0) > FORMAT_VERSION:
@@ -95,7 +89,7 @@ def _build(payload: dict[str, Any], path: str | Path) -> DSN:
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise SlimsepError(f"{path}: weights do not match the stored config ({str(exc).splitlines()[0]})") from None
+        raise SlimsepError(f"{path}: weights do not match the stored config ({first_line(exc)})") from None
     return model.eval()
 
 
