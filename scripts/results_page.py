@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from slimsep.audio import write_text_atomic
+from slimsep.atomic import write_text_atomic
 from slimsep.evaluation.report import load_reports, markdown_table, tradeoff_plot
 
 COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"), ("siri", "SIRi [dB]", "{:.2f}"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from slimsep.audio import write_text_atomic
+from slimsep.atomic import write_text_atomic
 from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
 from slimsep.models.serialization import load_model_and_metadata

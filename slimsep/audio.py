@@ -5,14 +5,13 @@ file in the destination folder and renames it, so an interrupted run never leave
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
+from slimsep.atomic import atomic_path
 from slimsep.errors import AudioError, first_line
 
 
@@ -94,28 +93,8 @@ def write_audio(path: str | Path, data: np.ndarray, sr: int, subtype: str = "FLO
     path = Path(path)
     data = np.asarray(data, dtype=np.float32)
     frames = data.T if data.ndim == 2 else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.wav", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, ".tmp.wav") as tmp:
         sf.write(tmp, frames, sr, subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write a text file (JSON, CSV, Markdown) atomically in its destination folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

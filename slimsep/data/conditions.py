@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import audio_info, read_audio, write_audio, write_text_atomic
+from slimsep.atomic import write_text_atomic
+from slimsep.audio import audio_info, read_audio, write_audio
 from slimsep.data.folders import WavFolderDataset
 from slimsep.data.simulator import MixtureRecipe, draw_recipe, render
 from slimsep.errors import SlimsepError

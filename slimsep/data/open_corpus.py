@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import write_audio, write_text_atomic
+from slimsep.atomic import write_text_atomic
+from slimsep.audio import write_audio
 from slimsep.data import speech_sources
 from slimsep.data.conditions import CONDITIONS, write_condition
 

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from slimsep.audio import match_mixture_level, write_audio, write_text_atomic
+from slimsep.atomic import write_text_atomic
+from slimsep.audio import match_mixture_level, write_audio
 from slimsep.evaluation.metrics import separation_metrics
 from slimsep.models import DSN, count_macs
 

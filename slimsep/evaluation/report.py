@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import write_text_atomic
+from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.errors import SlimsepError
 
 METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
@@ -119,8 +119,9 @@ def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: s
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_path(path, ".tmp.png") as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
     return path

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ import torch
 from torch import nn
 
 from slimsep import __version__
-from slimsep.audio import write_text_atomic
+from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.errors import SlimsepError
 from slimsep.export import graphs
 from slimsep.inference.files import writable_folder
@@ -77,16 +75,10 @@ def _prepare(folder: Path, overwrite: bool) -> Path:
 
 def _export_graph(spec: GraphSpec, folder: Path, opset: int) -> None:
     """One graph, written to a temporary file beside its destination and renamed when complete."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(folder / spec.file) as tmp:
         torch.onnx.export(spec.module, spec.args, tmp, dynamo=False, opset_version=opset,
                           input_names=list(spec.inputs), output_names=list(spec.outputs),
                           dynamic_axes={**spec.inputs, **spec.outputs})
-        os.replace(tmp, folder / spec.file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slimsep.audio import read_audio, write_audio, write_text_atomic
+from slimsep.atomic import write_text_atomic
+from slimsep.audio import read_audio, write_audio
 from slimsep.data.debian import fetch_package
 from slimsep.evaluation.metrics import separation_metrics
 from slimsep.inference.separator import Separator

@@ -15,10 +15,9 @@ Policies (also in docs/inference.md):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample, write_text_atomic
+from slimsep.atomic import atomic_path, write_text_atomic
+from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import SlimsepError
 from slimsep.inference.files import check_outputs, output_paths, validate_input
 from slimsep.inference.onnx_backend import OnnxDSN
@@ -179,8 +179,8 @@ class Separator:
         info = validate_input(path)
         outs = output_paths(path, outdir, self.model.cfg.n_src)
         check_outputs(path, outs, overwrite, protected)
-        temps = {k: _temp_beside(p) for k, p in outs.items() if k != "report"}
-        try:
+        with ExitStack() as renames:  # the estimates' temporary files are renamed together once all are complete
+            temps = {k: renames.enter_context(atomic_path(p, ".tmp.wav")) for k, p in outs.items() if k != "report"}
             with sf.SoundFile(str(path)) as src:
                 writers = [sf.SoundFile(str(temps[f"spk{i + 1}"]), "w", info.samplerate, 1, "FLOAT", format="WAV")
                            for i in range(self.model.cfg.n_src)]
@@ -196,19 +196,7 @@ class Separator:
                 finally:
                     for writer in writers:
                         writer.close()
-            report["input"] = str(path)
-            report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.model.cfg.n_src)]
-            for key, tmp in temps.items():
-                os.replace(tmp, outs[key])
-            write_text_atomic(outs["report"], json.dumps(report, indent=1) + "\n")
-        finally:
-            for tmp in temps.values():
-                tmp.unlink(missing_ok=True)
+        report["input"] = str(path)
+        report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.model.cfg.n_src)]
+        write_text_atomic(outs["report"], json.dumps(report, indent=1) + "\n")
         return outs
-
-
-def _temp_beside(path: Path) -> Path:
-    """An empty temporary file in ``path``'s folder (renamed onto ``path`` when complete)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.wav", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)

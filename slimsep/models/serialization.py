@@ -5,15 +5,14 @@ an untrusted source cannot execute code on load.
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from slimsep import __version__
+from slimsep.atomic import atomic_path
 from slimsep.errors import SlimsepError, first_line
 from slimsep.models.config import ModelConfig
 from slimsep.models.dsn import DSN
@@ -41,14 +40,8 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
         "metadata": metadata or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

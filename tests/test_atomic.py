@@ -1,0 +1,26 @@
+"""Atomic writes: the destination holds the old file or the complete new one, never a part, and no temporary stays."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slimsep.atomic import atomic_path, write_text_atomic
+
+
+def test_a_completed_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = write_text_atomic(tmp_path / "report.json", "old")
+    with atomic_path(target, ".tmp.png") as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".report.json.") and tmp.name.endswith(".tmp.png")
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = write_text_atomic(tmp_path / "model.pt", "old")
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
