@@ -6,21 +6,20 @@ holding each mixture's :class:`MixtureRecipe`, from which :func:`rebuild_conditi
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from pathlib import Path
 
 import numpy as np
 
 from slimsep.atomic import write_text_atomic
-from slimsep.audio import audio_info, read_audio, write_audio
-from slimsep.data.folders import WavFolderDataset
-from slimsep.data.simulator import MixtureRecipe, draw_recipe, render
+from slimsep.audio import audio_info, write_audio
+from slimsep.data.folders import WavFolderDataset, task_mixture
+from slimsep.data.pools import audio_loader, draw_pair_recipe, speaker_pools
+from slimsep.data.simulator import MixtureRecipe, render
 from slimsep.errors import SlimsepError
 
 CONDITIONS = [(o, a) for o in (1.0, 0.5, 0.25) for a in (0.0, 0.5, 1.0)]
 OUTPUTS = ("mix_clean", "mix_both", "s1", "s2", "noise")
-TASK_MIX = {"sep_clean": "mix_clean", "sep_noisy": "mix_both"}
 
 
 def condition_name(overlap: float, activity: float) -> str:
@@ -38,55 +37,12 @@ def parse_condition(name: str) -> tuple[float, float] | None:
     return None
 
 
-def audio_loader(root: Path):  # noqa: ANN201 (returns a cached path -> float32 array reader)
-    """Read files relative to ``root`` (absolute paths as given), caching the last few hundred."""
-    @functools.lru_cache(maxsize=512)
-    def load(path: str) -> np.ndarray:
-        full = Path(path) if Path(path).is_absolute() else root / path
-        return read_audio(full, max_channels=1)[0][0]
-    return load
-
-
-def _pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int]]], list[tuple[str, int]]]:
-    """Utterances per speaker and noise files of a split, with their lengths, from ``manifest.csv``."""
-    if not (root / "manifest.csv").is_file():
-        raise SlimsepError(f"{root}: no manifest.csv; build the corpus with `slimsep data open-corpus -o {root}`")
-    speakers: dict[str, list[tuple[str, int]]] = {}
-    noises = []
-    with open(root / "manifest.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["split"] != split:
-                continue
-            entry = (row["path"], int(row["samples"]))  # paths relative to root, or absolute
-            (speakers.setdefault(row["speaker"], []) if row["speaker"] else noises).append(entry)
-    if len(speakers) < 2:
-        raise SlimsepError(f"{root}: split {split!r} has {len(speakers)} speaker(s); two-talker mixtures need two")
-    return speakers, noises
-
-
-def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, noises: list, load,  # noqa: ANN001
-                     overlap: float, activity: float, max_length: int | None = None,
-                     speaker_p: np.ndarray | None = None) -> MixtureRecipe:
-    """Two different speakers, one utterance each, and (if ``activity``) one noise file.
-
-    ``speaker_p``: probabilities of the speakers in sorted-name order (None: all equally likely).
-    """
-    names = sorted(speakers)
-    a, b = rng.choice(len(names), size=2, replace=False, p=speaker_p)
-    (p1, n1), (p2, n2) = (speakers[names[a]][rng.integers(len(speakers[names[a]]))],
-                          speakers[names[b]][rng.integers(len(speakers[names[b]]))])
-    noise, noise_len = ("", 0)
-    if activity > 0 and noises:
-        noise, noise_len = noises[rng.integers(len(noises))]
-    return draw_recipe(rng, mixture_id, (p1, p2), (n1, n2), overlap, activity, load, noise, noise_len, max_length)
-
-
 def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int,
                     sample_rate: int = 8000) -> str:
     """Simulate ``count`` mixtures of one condition into ``<root>/<split>/<name>/``."""
     name = condition_name(overlap, activity)
     folder = root / split / name
-    speakers, noises = _pools(root, "valid" if split == "valid" else "test")
+    speakers, noises = speaker_pools(root, "valid" if split == "valid" else "test")
     load = audio_loader(root)
     rng = np.random.default_rng(seed)
     recipes = [draw_pair_recipe(rng, f"{name}_{i:04d}", speakers, noises, load, overlap, activity)
@@ -132,9 +88,7 @@ class ConditionDataset(WavFolderDataset):
 
     def __init__(self, folder: str | Path, task: str = "sep_clean", sample_rate: int = 8000) -> None:
         folder = Path(folder)
-        if task not in TASK_MIX:
-            raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(TASK_MIX)}")
-        super().__init__(folder / TASK_MIX[task], [folder / "s1", folder / "s2"], sample_rate)
+        super().__init__(folder / task_mixture(task), [folder / "s1", folder / "s2"], sample_rate)
         self.folder = folder
         self.condition = parse_condition(folder.name)
 

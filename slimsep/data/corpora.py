@@ -16,12 +16,11 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from slimsep.data.factory import register
-from slimsep.data.folders import PairedFilesDataset, WavFolderDataset
+from slimsep.data.folders import PairedFilesDataset, WavFolderDataset, task_mixture
 from slimsep.errors import SlimsepError
 
 WSJ_SPLITS = {"train": "tr", "valid": "cv", "test": "tt"}
 LIBRI_SPLITS = {"train": "train-360", "valid": "dev", "test": "test"}
-WHAM_MIX = {"sep_clean": "mix_clean", "sep_noisy": "mix_both"}
 
 
 def _rate_mode_dir(root: Path, prefixes: list[str], sample_rate: int, mode: str) -> Path:
@@ -55,10 +54,9 @@ def wsj0_2mix(spec: Mapping[str, Any], split: str) -> Dataset:
 @register("wham")
 def wham(spec: Mapping[str, Any], split: str) -> Dataset:
     sr, mode, task = spec.get("sample_rate", 8000), spec.get("mode", "min"), spec.get("task", "sep_clean")
-    if task not in WHAM_MIX:
-        raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(WHAM_MIX)}")
+    mix = task_mixture(task)
     base = _rate_mode_dir(Path(spec["root"]), [], sr, mode) / _split(spec, split, WSJ_SPLITS)
-    return WavFolderDataset(base / WHAM_MIX[task], [base / "s1", base / "s2"], sr, _segment(spec, split),
+    return WavFolderDataset(base / mix, [base / "s1", base / "s2"], sr, _segment(spec, split),
                             spec.get("seed", 0))
 
 
@@ -66,8 +64,7 @@ def wham(spec: Mapping[str, Any], split: str) -> Dataset:
 def libri2mix(spec: Mapping[str, Any], split: str) -> Dataset:
     """From the metadata CSV when there is one (paths re-rooted if the corpus moved), else by scanning folders."""
     sr, mode, task = spec.get("sample_rate", 8000), spec.get("mode", "min"), spec.get("task", "sep_clean")
-    if task not in WHAM_MIX:
-        raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(WHAM_MIX)}")
+    mix = task_mixture(task)
     base = _rate_mode_dir(Path(spec["root"]), ["Libri2Mix"], sr, mode)
     subset = _split(spec, split, LIBRI_SPLITS)
     mix_type = "both" if task == "sep_noisy" else "clean"
@@ -75,9 +72,9 @@ def libri2mix(spec: Mapping[str, Any], split: str) -> Dataset:
     segment = _segment(spec, split)
     if not csv_path.is_file():
         folder = base / subset
-        return WavFolderDataset(folder / WHAM_MIX[task], [folder / "s1", folder / "s2"], sr, segment,
+        return WavFolderDataset(folder / mix, [folder / "s1", folder / "s2"], sr, segment,
                                 spec.get("seed", 0))
-    items = [_libri_item(row, base / subset, WHAM_MIX[task], csv_path) for row in _rows(csv_path)]
+    items = [_libri_item(row, base / subset, mix, csv_path) for row in _rows(csv_path)]
     return PairedFilesDataset(items, sr, segment, spec.get("seed", 0), label=str(csv_path))
 
 

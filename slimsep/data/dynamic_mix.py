@@ -19,22 +19,9 @@ from torch.utils.data import Dataset
 
 from slimsep.audio import fit_length
 from slimsep.data.augment import check_speed_range, perturb_talkers
-from slimsep.data.conditions import TASK_MIX, _pools, audio_loader, draw_pair_recipe
+from slimsep.data.folders import task_mixture
+from slimsep.data.pools import audio_loader, draw_pair_recipe, speaker_pools, speaker_probabilities
 from slimsep.data.simulator import render
-from slimsep.errors import SlimsepError
-
-WEIGHTINGS = ("duration", "uniform")
-
-
-def speaker_probabilities(speakers: dict[str, list[tuple[str, int]]], weighting: str) -> np.ndarray | None:
-    """Draw probabilities of the speakers in sorted-name order (None: uniform)."""
-    if weighting not in WEIGHTINGS:
-        raise SlimsepError(f"unknown speaker_weighting {weighting!r}; choose from {', '.join(WEIGHTINGS)}")
-    if weighting == "uniform":
-        return None
-    seconds = np.array([sum(n for _, n in speakers[name]) for name in sorted(speakers)], dtype=np.float64)
-    return seconds / seconds.sum()
-
 
 class DynamicMixDataset(Dataset):
     """``n_items`` mixtures of ``segment`` seconds per epoch from the speakers of ``split`` in an open-corpus root."""
@@ -43,10 +30,9 @@ class DynamicMixDataset(Dataset):
                  overlaps: tuple[float, ...] = (1.0, 0.5, 0.25), activities: tuple[float, ...] = (0.0, 0.5, 1.0),
                  task: str = "sep_noisy", seed: int = 0, sample_rate: int = 8000,
                  speaker_weighting: str = "uniform", speed_range: tuple[float, float] | None = None) -> None:
-        if task not in TASK_MIX:
-            raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(TASK_MIX)}")
+        task_mixture(task)  # a clear error for an unknown task before any work
         self.root = Path(root)
-        self.speakers, self.noises = _pools(self.root, split)
+        self.speakers, self.noises = speaker_pools(self.root, split)
         self.speaker_p = speaker_probabilities(self.speakers, speaker_weighting)
         self.load = audio_loader(self.root)
         self.segment, self.n_items, self.seed = segment, n_items, seed
@@ -73,7 +59,7 @@ class DynamicMixDataset(Dataset):
         if self.speed_range is not None:  # drawn last, so the mixtures without it stay as they were
             signals = perturb_talkers(signals, tuple(rng.uniform(*self.speed_range, size=2)), self.sample_rate)
         # Shorter utterances end in silence (an easy stretch, as in real recordings).
-        mix = fit_length(signals[TASK_MIX[self.task]], length)
+        mix = fit_length(signals[task_mixture(self.task)], length)
         sources = fit_length(np.stack([signals["s1"], signals["s2"]]), length)
         return torch.from_numpy(mix.copy()), torch.from_numpy(sources.copy())
 

@@ -14,6 +14,16 @@ from slimsep.errors import SlimsepError
 
 log = logging.getLogger(__name__)
 
+TASK_MIX = {"sep_clean": "mix_clean", "sep_noisy": "mix_both"}  # WHAM! task -> the mixture it separates
+
+
+def task_mixture(task: str) -> str:
+    """The mixture folder of a WHAM!-style task (``sep_clean`` -> ``mix_clean``, ``sep_noisy`` -> ``mix_both``),
+    also the key of that mixture among a rendered recipe's signals; SlimsepError for another task."""
+    if task not in TASK_MIX:
+        raise SlimsepError(f"unknown task {task!r}; choose from {', '.join(TASK_MIX)}")
+    return TASK_MIX[task]
+
 
 def list_wavs(folder: Path) -> list[str]:
     """Sorted file names of the WAV files in ``folder``; a clear error when it is missing or empty."""

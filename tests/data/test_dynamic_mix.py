@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from slimsep.data import DynamicMixDataset, build_dataset
-from slimsep.data.conditions import _pools, audio_loader, draw_pair_recipe
-from slimsep.data.dynamic_mix import speaker_probabilities
 from slimsep.errors import SlimsepError
 
 
@@ -45,22 +42,6 @@ def test_validation_prefix_covers_every_condition(mini_open_corpus: Path) -> Non
     lengths = [valid[i][0].shape[-1] for i in range(len(valid))]
     first = [condition[0][0].shape[-1] for condition in valid.dataset.datasets]
     assert lengths[:2] == first  # item 0 of each condition before item 1 of any
-
-
-def test_speakers_are_drawn_by_their_amount_of_speech(mini_open_corpus: Path) -> None:
-    """Under "duration" a voice with a few short lines meets others as rarely as its share of the speech."""
-    speakers = {"big": [("big.wav", 9000)] * 3, "small": [("small.wav", 1000)], "mid": [("mid.wav", 4000)]}
-    p = speaker_probabilities(speakers, "duration")
-    assert np.allclose(p, [27 / 32, 4 / 32, 1 / 32])  # sorted names: big, mid, small
-    assert speaker_probabilities(speakers, "uniform") is None
-
-    pools, noises = _pools(mini_open_corpus, "train")
-    load = audio_loader(mini_open_corpus)
-    only_b_c = np.array([0.0, 0.5, 0.5])
-    for seed in range(5):
-        recipe = draw_pair_recipe(np.random.default_rng(seed), "m", pools, noises, load, 1.0, 0.0,
-                                  speaker_p=only_b_c)
-        assert {Path(recipe.source_1).parent.name, Path(recipe.source_2).parent.name} == {"b", "c"}
 
 
 def test_speaker_weighting_from_the_data_spec(mini_open_corpus: Path) -> None:
