@@ -26,38 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def operating_points(name: str, model, meta: dict, budgets: list[float], widths: list[float]) -> list:  # noqa: ANN001
-    """A static-stage model runs at its width; others gated at each budget and at each asked static width.
-
-    ``meta``: the model file's metadata (its training stage and recipe). Asked widths the model lacks are left out
-    (``missing_widths`` names them), so models with different width sets can share one call.
-    """
-    from slimsep.evaluation import OperatingPoint
-    from slimsep.models.serialization import trained_width
-
-    label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
-    widths = [w for w in widths if model.cfg.has_width(w)]
-    if meta.get("stage") == "static":
-        width = trained_width(meta)
-        return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
-    if meta.get("stage") == "slimmable":  # stage 1: its gates are untrained, so only static widths mean anything
-        return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
-    points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
-    return points + [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths]
-
-
-def missing_widths(model, meta: dict, widths: list[float]) -> list[float]:  # noqa: ANN001
-    """Asked widths a gated or stage-1 model cannot run at (a static model ignores ``--width``)."""
-    if meta.get("stage") == "static":
-        return []
-    return [w for w in widths if not model.cfg.has_width(w)]
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from slimsep.data import find_conditions
     from slimsep.evaluation import evaluate_point
+    from slimsep.evaluation.points import missing_widths, operating_points
     from slimsep.evaluation.report import summarise, tradeoff_plot, write_rows_csv, write_summary
     from slimsep.inference.pretrained import resolve
     from slimsep.models.serialization import load_model_and_metadata

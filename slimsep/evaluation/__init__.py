@@ -1,5 +1,6 @@
-"""Evaluation: metrics, per-condition reports, the trade-off plot, the audio examples page."""
-from slimsep.evaluation.evaluate import OperatingPoint, evaluate_point
+"""Evaluation: operating points, metrics, per-condition reports, the trade-off plot, the audio examples page."""
+from slimsep.evaluation.evaluate import evaluate_point
 from slimsep.evaluation.metrics import separation_metrics
+from slimsep.evaluation.points import OperatingPoint, operating_points
 
-__all__ = ["OperatingPoint", "evaluate_point", "separation_metrics"]
+__all__ = ["OperatingPoint", "evaluate_point", "operating_points", "separation_metrics"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -10,18 +9,8 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from slimsep.evaluation.metrics import separation_metrics
+from slimsep.evaluation.points import OperatingPoint
 from slimsep.models import DSN, count_macs
-
-
-@dataclass(frozen=True)
-class OperatingPoint:
-    label: str
-    kind: str  # "dsn" (gated), "slimmable" (a slimmable network at one width) or "static" (trained at one width)
-    budget: float = 0.0
-    width: float | None = None
-
-    def widths_arg(self) -> float | None:
-        return None if self.kind == "dsn" else self.width
 
 
 def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Dataset], sdr: bool = True,

@@ -68,29 +68,6 @@ def test_evaluate_without_conditions_is_a_clear_error(tmp_path: Path, tiny_model
     assert "no condition folders" in capsys.readouterr().err
 
 
-def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
-    from slimsep.cli.evaluate_cmd import operating_points
-    from slimsep.models import DSN, get_config, save_model
-    from slimsep.models.serialization import model_metadata
-
-    model = DSN(get_config("tiny", widths=(0.0, 0.5, 1.0)))
-    stage1 = save_model(model, tmp_path / "s1" / "model.pt", metadata={"stage": "slimmable"})
-    gated = save_model(model, tmp_path / "g" / "model.pt", metadata={"stage": "gate"})
-    static = save_model(model, tmp_path / "st" / "model.pt",
-                        metadata={"stage": "static", "recipe": {"static": {"width": 0.5}}})
-
-    def labels(path: Path, budgets: list[float], widths: list[float]) -> list[tuple[str, str]]:
-        return [(p.label, p.kind) for p in operating_points(str(path), model, model_metadata(path), budgets, widths)]
-
-    # Stage 1's gates are untrained: only static widths, by default every non-zero width of the model.
-    assert labels(stage1, [0.0, 2.0], []) == [("s1 at 0.5", "slimmable"), ("s1 at 1", "slimmable")]
-    assert labels(stage1, [0.0], [1.0]) == [("s1 at 1", "slimmable")]
-    assert labels(gated, [0.0, 2.0], [0.5]) == [("g budget 0", "dsn"), ("g budget 2", "dsn"),
-                                                ("g at 0.5", "slimmable")]
-    assert labels(static, [0.0], [1.0]) == [("st (static 0.5)", "static")]
-    assert labels(gated, [0.0], [0.25, 0.5]) == [("g budget 0", "dsn"), ("g at 0.5", "slimmable")]
-
-
 def test_a_width_one_model_lacks_is_skipped_with_a_note(condition_tree: Path, tiny_model_path: Path,
                                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Models with different width sets share one call; the missing width is named before any scoring."""
@@ -103,13 +80,3 @@ def test_a_width_one_model_lacks_is_skipped_with_a_note(condition_tree: Path, ti
                  "--data", str(condition_tree), "-o", str(out)]) == 0
     assert "has no width 0.25 (its widths: 0.125, 1); skipped" in capsys.readouterr().err
     assert set(json.loads((out / "points.json").read_text())) == {"tiny budget 0", "tiny at 0.25", "two budget 0"}
-
-
-def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
-    from slimsep.cli.evaluate_cmd import operating_points
-    from slimsep.inference.pretrained import resolve
-    from slimsep.models.serialization import load_model_and_metadata
-
-    path = resolve("default")
-    model, meta = load_model_and_metadata(path)
-    assert [p.label for p in operating_points(str(path), model, meta, [0.0], [])] == ["default budget 0"]

@@ -1,0 +1,53 @@
+"""Operating points: at which budgets and widths a model file is evaluated, decided by its training stage.
+
+A static baseline runs at the width it was trained at; a stage-1 (slimmable) network only at static widths, as
+its gates are untrained; a DSN gated at each budget, and also at each asked static width it has.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slimsep.models.serialization import trained_width
+
+if TYPE_CHECKING:
+    from slimsep.models import DSN
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """One way to run a model: gated at ``budget`` (kind "dsn") or every chunk at ``width``."""
+
+    label: str
+    kind: str  # "dsn" (gated), "slimmable" (a slimmable network at one width) or "static" (trained at one width)
+    budget: float = 0.0
+    width: float | None = None
+
+    def widths_arg(self) -> float | None:
+        return None if self.kind == "dsn" else self.width
+
+
+def operating_points(name: str, model: DSN, meta: dict, budgets: list[float],
+                     widths: list[float]) -> list[OperatingPoint]:
+    """A static-stage model runs at its width; others gated at each budget and at each asked static width.
+
+    ``meta``: the model file's metadata (its training stage and recipe). Asked widths the model lacks are left out
+    (``missing_widths`` names them), so models with different width sets can share one call.
+    """
+    label = Path(name).parent.name if Path(name).name == "model.pt" else Path(name).stem  # run folder or file
+    widths = [w for w in widths if model.cfg.has_width(w)]
+    if meta.get("stage") == "static":
+        width = trained_width(meta)
+        return [OperatingPoint(f"{label} (static {width:g})", "static", width=width)]
+    if meta.get("stage") == "slimmable":  # stage 1: its gates are untrained, so only static widths mean anything
+        return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
+    points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
+    return points + [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths]
+
+
+def missing_widths(model: DSN, meta: dict, widths: list[float]) -> list[float]:
+    """Asked widths a gated or stage-1 model cannot run at (a static model ignores ``--width``)."""
+    if meta.get("stage") == "static":
+        return []
+    return [w for w in widths if not model.cfg.has_width(w)]
