@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from slimsep.models.dsn import DSN
+from slimsep.models.geometry import chunked_frames
 from slimsep.models.dual_path import DualPathBlock, split_chunks
 from slimsep.models.gate import WidthGate
 from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
@@ -31,7 +32,7 @@ class Front(nn.Module):
         enc = m._encode(padded)  # no further padding: the input already spans whole frames
         frames = m.in_proj(m.in_norm(enc.transpose(1, 2)))  # [B, F, D]
         energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
-        total = torch.clamp((torch.as_tensor(enc.shape[2]) + K // 2 - 1) // (K // 2) * (K // 2), min=K)
+        total = chunked_frames(m.cfg, torch.as_tensor(enc.shape[2]))  # traced: valid for every length
         chunks = split_chunks(F.pad(torch.cat([frames, energy], -1), (0, 0, 0, K))[:, :total], K)
         log_e = torch.log10(chunks[..., -1:].mean((2, 3)) + 1e-8)
         return enc, chunks[..., :-1], log_e - log_e.amax(1, keepdim=True)

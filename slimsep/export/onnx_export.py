@@ -24,7 +24,8 @@ from slimsep.export import graphs
 from slimsep.inference.files import writable_folder
 from slimsep.inference.onnx_manifest import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
 from slimsep.models.dsn import DSN
-from slimsep.models.macs import frames_and_chunks, width_costs
+from slimsep.models import geometry
+from slimsep.models.macs import width_costs
 from slimsep.models.transformer import SlimTransformerLayer
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 14, 20, 17  # 14: first opset with the attention export
@@ -84,9 +85,9 @@ def _export_graph(spec: GraphSpec, folder: Path, opset: int) -> None:
 def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:
     """Every graph with example inputs (batch 2, 3 chunks, 5 rows: no axis of size 1 for the tracer to fix)."""
     cfg, gen = model.cfg, torch.Generator().manual_seed(0)
-    K, D, L = cfg.chunk_size, cfg.d_model, cfg.kernel_size
-    n_samples = (2 * K - 1) * (L // 2) + L  # 2K frames -> 3 chunks
-    C = frames_and_chunks(cfg, n_samples)[1]
+    K, D = cfg.chunk_size, cfg.d_model
+    C = 3
+    n_samples = geometry.samples_for_chunks(cfg, C)
     enc, x, energy = graphs.Front(model)(torch.randn(2, n_samples, generator=gen))
     rows, chunk, row = torch.randn(5, K, D, generator=gen), {0: "batch", 1: "chunks"}, {0: "rows"}
     frames = {0: "batch", 2: "frames"}
@@ -106,7 +107,7 @@ def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:
             for w, width in enumerate(cfg.widths):
                 if width == 0:
                     continue
-                d = cfg.heads_at(width) * cfg.attn_head_dim
+                d = geometry.attn_width(cfg, width)
                 yield GraphSpec(names["inter_qkv"][r][layer_i][w], graphs.InterQKV(layer, width), (rows,),
                                 {"rows": row}, {"qkv": row})
                 yield GraphSpec(names["inter_out"][r][layer_i][w], graphs.InterOut(layer, width),

@@ -14,9 +14,8 @@ import numpy as np
 
 from slimsep.errors import SlimsepError, first_line
 from slimsep.inference.onnx_manifest import flat_names, manifest_config, read_manifest
-from slimsep.models.macs import chunk_spans, frames_and_chunks
+from slimsep.models import geometry
 
-_MASKED = -1e4  # as slimsep.models.dual_path: additive bias for keys whose head is inactive in their chunk
 Widths = None | float | np.ndarray
 Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)
 
@@ -42,14 +41,14 @@ class OnnxDSN:
         self.graphs: dict[str, Any] = manifest["graphs"]
         self.width: float | None = manifest.get("width")  # the default width (static models); None: the gates
         self._sessions = _load_sessions(self.folder, flat_names(self.graphs), threads)
-        self._heads = np.array([self.cfg.heads_at(w) for w in self.cfg.widths])
+        self._attn = [geometry.attn_width(self.cfg, w) for w in self.cfg.widths]  # Q/K/V channels per width index
 
     # ---- geometry, as DSN -----------------------------------------------------------------------
     def n_chunks(self, n_samples: int) -> int:
-        return frames_and_chunks(self.cfg, n_samples)[1]
+        return geometry.n_chunks(self.cfg, n_samples)
 
     def chunk_spans(self, n_samples: int) -> np.ndarray:
-        return chunk_spans(self.cfg, n_samples)
+        return geometry.chunk_spans(self.cfg, n_samples)
 
     # ---- forward --------------------------------------------------------------------------------
     def __call__(self, mix: np.ndarray, widths: Widths = None, budget: float = 0.0) -> OnnxOutput:
@@ -59,9 +58,8 @@ class OnnxDSN:
         if mix.ndim != 2:
             raise SlimsepError(f"expected a mixture of shape [batch, samples], got {mix.shape}")
         B, T = mix.shape
-        frames, C = frames_and_chunks(self.cfg, T)
-        L, hop = self.cfg.kernel_size, self.cfg.kernel_size // 2
-        padded = np.pad(mix, ((0, 0), (0, (frames - 1) * hop + L - T)))
+        C = geometry.n_chunks(self.cfg, T)
+        padded = np.pad(mix, ((0, 0), (0, geometry.padded_samples(self.cfg, T) - T)))
         enc, x, energy = self._run(self.graphs["front"], mix=padded)
         forced, used = self._resolve_widths(widths, B, C), []
         for r in range(self.cfg.n_blocks):
@@ -84,7 +82,7 @@ class OnnxDSN:
             h[rows] = self._run(self.graphs["intra"][r][w], rows=flat[rows])[0]
         if static and self.cfg.widths[groups[0][0]] == 0 and self.cfg.slim_inter:
             return h.reshape(B, C, K, D)  # DualPathBlock.forward_static skips the inter layers at width 0
-        h = h.reshape(B, C, K, D) + sinusoidal_encoding(C, D)[None, :, None, :]
+        h = h.reshape(B, C, K, D) + geometry.positional_encoding(C, D)[None, :, None, :]
         if not self.cfg.slim_inter:
             return self._run(self.graphs["inter"][r], x=h)[0]
         h = h.reshape(B * C, K, D)
@@ -95,30 +93,24 @@ class OnnxDSN:
     def _inter_layer(self, r: int, layer: int, h: np.ndarray, index: np.ndarray, groups: Groups) -> np.ndarray:
         """Per-token parts at each group's width; attention across chunks over the widest heads, head-masked."""
         (B, C), K, hd = index.shape, h.shape[1], self.cfg.attn_head_dim
-        d_max = int(self._heads[max(w for w, _ in groups)]) * hd
+        d_max = self._attn[max(w for w, _ in groups)]
         if d_max == 0:
             return h  # every chunk skipped
         qkv = np.zeros((B * C, K, 3, d_max), dtype=np.float32)
         for w, rows in groups:
             if self.cfg.widths[w]:
                 qkv_graph = self.graphs["inter_qkv"][r][layer][w]
-                qkv[rows, ..., : self._heads[w] * hd] = self._run(qkv_graph, rows=h[rows])[0]
+                qkv[rows, ..., : self._attn[w]] = self._run(qkv_graph, rows=h[rows])[0]
         q, k, v = qkv.reshape(B, C, K, 3, d_max).transpose(3, 0, 2, 1, 4).reshape(3, B * K, C, d_max)
-        att = self._run(self.graphs["attention"], q=q, k=k, v=v, mask=self._head_mask(index, K, d_max // hd))[0]
+        mask = geometry.head_mask(self.cfg, index, K, d_max // hd)
+        att = self._run(self.graphs["attention"], q=q, k=k, v=v, mask=mask)[0]
         att = att.reshape(B, K, C, d_max).transpose(0, 2, 1, 3).reshape(B * C, K, d_max)
         out = h.copy()
         for w, rows in groups:
             if self.cfg.widths[w]:
-                out_graph, d = self.graphs["inter_out"][r][layer][w], self._heads[w] * hd
+                out_graph, d = self.graphs["inter_out"][r][layer][w], self._attn[w]
                 out[rows] = self._run(out_graph, rows=h[rows], attended=att[rows, :, :d])[0]
         return out
-
-    def _head_mask(self, index: np.ndarray, K: int, h_max: int) -> np.ndarray:
-        """Additive mask [B*K, h_max, 1, C]: key chunk c is visible in head h iff c uses head h."""
-        B, C = index.shape
-        visible = np.arange(h_max)[None, :, None] < self._heads[index][:, None, :]  # [B, h, C]
-        bias = np.where(visible, np.float32(0), np.float32(_MASKED)).astype(np.float32)
-        return np.broadcast_to(bias[:, None, :, None, :], (B, K, h_max, 1, C)).reshape(B * K, h_max, 1, C)
 
     def _run(self, name: str, **feeds: np.ndarray) -> list[np.ndarray]:
         feeds = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()}
@@ -148,16 +140,6 @@ def width_groups(index: np.ndarray, n_widths: int) -> Groups:
     order = np.argsort(index, kind="stable")
     parts = np.split(order, np.cumsum(np.bincount(index, minlength=n_widths))[:-1])
     return [(w, rows) for w, rows in enumerate(parts) if rows.size]
-
-
-def sinusoidal_encoding(length: int, dim: int) -> np.ndarray:
-    """``slimsep.models.transformer.sinusoidal_encoding`` in numpy (float32)."""
-    pos = np.arange(length, dtype=np.float32)[:, None]
-    freq = np.exp(np.arange(0, dim, 2, dtype=np.float32) * np.float32(-9.210340371976184 / dim))
-    table = np.zeros((length, dim), dtype=np.float32)
-    table[:, 0::2] = np.sin(pos * freq)
-    table[:, 1::2] = np.cos(pos * freq[: dim // 2])
-    return table
 
 
 def _load_sessions(folder: Path, names: list[str], threads: int) -> dict[str, Any]:

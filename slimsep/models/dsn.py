@@ -11,7 +11,8 @@ from slimsep.errors import SlimsepError
 from slimsep.models.config import ModelConfig
 from slimsep.models.dual_path import DualPathBlock, overlap_add, split_chunks
 from slimsep.models.gate import WidthGate
-from slimsep.models.macs import chunk_spans, width_costs
+from slimsep.models import geometry
+from slimsep.models.macs import width_costs
 
 Widths = None | float | torch.Tensor
 
@@ -48,17 +49,16 @@ class DSN(nn.Module):
 
     # ---- geometry -------------------------------------------------------------------------
     def n_frames(self, n_samples: int) -> int:
-        """Encoder frames for ``n_samples`` (the signal is padded up to a whole frame)."""
-        L, hop = self.cfg.kernel_size, self.cfg.kernel_size // 2
-        return 1 + max(0, -(-(n_samples - L) // hop))
+        """Encoder frames for ``n_samples`` (:func:`slimsep.models.geometry.n_frames`)."""
+        return geometry.n_frames(self.cfg, n_samples)
 
     def n_chunks(self, n_samples: int) -> int:
-        K, hop = self.cfg.chunk_size, self.cfg.chunk_size // 2
-        return 1 + max(0, -(-(self.n_frames(n_samples) - K) // hop))
+        """Dual-path chunks for ``n_samples`` (:func:`slimsep.models.geometry.n_chunks`)."""
+        return geometry.n_chunks(self.cfg, n_samples)
 
     def chunk_spans(self, n_samples: int) -> torch.Tensor:
         """Sample range ``[start, end)`` of each chunk, clipped to the signal: ``[C, 2]`` long."""
-        return torch.from_numpy(chunk_spans(self.cfg, n_samples))
+        return torch.from_numpy(geometry.chunk_spans(self.cfg, n_samples))
 
     # ---- forward --------------------------------------------------------------------------
     def forward(self, mix: torch.Tensor, widths: Widths = None, budget: float = 0.0,
@@ -77,10 +77,10 @@ class DSN(nn.Module):
         B, T = mix.shape
         C = self.n_chunks(T)
         enc = self._encode(mix)  # [B, N, Tf]
-        x = split_chunks(self._to_separator_frames(enc, C), self.cfg.chunk_size)
+        x = split_chunks(self._to_separator_frames(enc), self.cfg.chunk_size)
         forced = self._resolve_widths(widths, B, C)
         used, probs = [], []
-        energy = self._relative_log_energy(enc, C) if forced is None else None
+        energy = self._relative_log_energy(enc) if forced is None else None
         for r, (block, gate) in enumerate(zip(self.blocks, self.gates)):
             if isinstance(forced, float):
                 x = block.forward_static(x, forced)
@@ -97,20 +97,19 @@ class DSN(nn.Module):
         return SeparationOutput(estimates, torch.stack(used, 1), torch.stack(probs, 1) if probs else None)
 
     def _encode(self, mix: torch.Tensor) -> torch.Tensor:
-        L, hop = self.cfg.kernel_size, self.cfg.kernel_size // 2
         T = mix.shape[-1]
-        padded = F.pad(mix, (0, (self.n_frames(T) - 1) * hop + L - T))
+        padded = F.pad(mix, (0, geometry.padded_samples(self.cfg, T) - T))
         return F.relu(self.encoder(padded.unsqueeze(1)))
 
-    def _to_separator_frames(self, enc: torch.Tensor, n_chunks: int) -> torch.Tensor:
+    def _to_separator_frames(self, enc: torch.Tensor) -> torch.Tensor:
         frames = self.in_proj(self.in_norm(enc.transpose(1, 2)))  # [B, Tf, D]
-        total = (n_chunks + 1) * (self.cfg.chunk_size // 2)
+        total = geometry.chunked_frames(self.cfg, frames.shape[1])
         return F.pad(frames, (0, 0, 0, total - frames.shape[1]))
 
-    def _relative_log_energy(self, enc: torch.Tensor, n_chunks: int) -> torch.Tensor:
+    def _relative_log_energy(self, enc: torch.Tensor) -> torch.Tensor:
         """Per-chunk log energy of the encoded mixture minus the utterance maximum: gain-invariant."""
         frame_energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, Tf, 1]
-        total = (n_chunks + 1) * (self.cfg.chunk_size // 2)
+        total = geometry.chunked_frames(self.cfg, frame_energy.shape[1])
         frame_energy = F.pad(frame_energy, (0, 0, 0, total - frame_energy.shape[1]))
         log_e = torch.log10(split_chunks(frame_energy, self.cfg.chunk_size).mean((2, 3)) + 1e-8)
         return log_e - log_e.amax(1, keepdim=True).detach()

@@ -9,10 +9,9 @@ import torch
 from torch import nn
 
 from slimsep.models.config import ModelConfig
+from slimsep.models.geometry import MASKED_BIAS
 from slimsep.models.grouping import WidthGroups
 from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
-
-_MASKED = -1e4  # additive attention bias for keys whose head is inactive in their chunk
 
 
 def split_chunks(frames: torch.Tensor, chunk_size: int) -> torch.Tensor:
@@ -141,5 +140,5 @@ class DualPathBlock(nn.Module):
         h_max = d_max // self.cfg.attn_head_dim
         visible = torch.arange(h_max, device=active_heads.device)[None, :, None] < active_heads[:, None, :]
         bias = torch.zeros(B, h_max, C, device=active_heads.device, dtype=dtype)
-        bias = bias.masked_fill(~visible, _MASKED)
+        bias = bias.masked_fill(~visible, MASKED_BIAS)
         return bias[:, None, :, None, :].expand(B, K, h_max, 1, C).reshape(B * K, h_max, 1, C)

@@ -11,33 +11,12 @@ from typing import Sequence
 import numpy as np
 
 from slimsep.models.config import ModelConfig
-
-
-def frames_and_chunks(cfg: ModelConfig, n_samples: int) -> tuple[int, int]:
-    """Encoder frames and dual-path chunks for a signal of ``n_samples`` (as the model pads it)."""
-    L, hop = cfg.kernel_size, cfg.kernel_size // 2
-    frames = 1 + max(0, -(-(n_samples - L) // hop))
-    K = cfg.chunk_size
-    chunks = 1 + max(0, -(-(frames - K) // (K // 2)))
-    return frames, chunks
-
-
-def chunk_spans(cfg: ModelConfig, n_samples: int) -> np.ndarray:
-    """Sample range ``[start, end)`` of each chunk, clipped to the signal: ``[C, 2]`` int64."""
-    hop_f, K = cfg.kernel_size // 2, cfg.chunk_size
-    start = np.arange(frames_and_chunks(cfg, n_samples)[1], dtype=np.int64) * (K // 2) * hop_f
-    end = start + (K - 1) * hop_f + cfg.kernel_size
-    return np.stack([np.minimum(start, n_samples), np.minimum(end, n_samples)], axis=1)
+from slimsep.models.geometry import attn_width, frames_and_chunks
 
 
 def token_macs(cfg: ModelConfig, width: float) -> int:
     """Per-token MACs of one layer's Q/K/V, output projection and FFN at ``width``."""
-    d = cfg.heads_at(width) * cfg.attn_head_dim
-    return 4 * cfg.d_model * d + 2 * cfg.d_model * cfg.ffn_at(width)
-
-
-def attn_width(cfg: ModelConfig, width: float) -> int:
-    return cfg.heads_at(width) * cfg.attn_head_dim
+    return 4 * cfg.d_model * attn_width(cfg, width) + 2 * cfg.d_model * cfg.ffn_at(width)
 
 
 def block_chunk_macs(cfg: ModelConfig, width: float) -> int:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from slimsep.models.config import ModelConfig
+from slimsep.models.geometry import POSITION_SCALE, attn_width
 from slimsep.models.slimmable import SlimLinear, SlimQKV
 
 
@@ -28,7 +29,7 @@ class SlimTransformerLayer(nn.Module):
 
     def attn_width(self, width: float) -> int:
         """Channels of Q, K and V (heads times head size) used at ``width``."""
-        return self.cfg.heads_at(width) * self.cfg.attn_head_dim
+        return attn_width(self.cfg, width)
 
     def project(self, x: torch.Tensor, width: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-token Q/K/V of the normalised input at ``width``."""
@@ -62,9 +63,9 @@ class SlimTransformerLayer(nn.Module):
 
 
 def sinusoidal_encoding(length: int, dim: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Standard sinusoidal positional encoding ``[length, dim]``."""
+    """Standard sinusoidal positional encoding ``[length, dim]`` (numpy twin: ``geometry.positional_encoding``)."""
     pos = torch.arange(length, device=device, dtype=torch.float32)[:, None]
-    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-9.210340371976184 / dim))
+    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-POSITION_SCALE / dim))
     table = torch.zeros(length, dim, device=device)
     table[:, 0::2] = torch.sin(pos * freq)
     table[:, 1::2] = torch.cos(pos * freq[: dim // 2])
