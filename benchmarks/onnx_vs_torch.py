@@ -16,9 +16,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from slimsep.export import export_onnx
-from slimsep.inference.onnx_backend import OnnxDSN
 from slimsep.models import DSN, get_config, gmac_per_second, load_model
+from slimsep.onnx.export import export_onnx
+from slimsep.onnx.runtime import OnnxDSN
 from slimsep.profiling import mixed_assignment
 
 STATIC = (1.0, 0.5, 0.25, 0.125)

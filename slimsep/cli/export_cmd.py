@@ -8,7 +8,7 @@ from pathlib import Path
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="export a model for deployment without PyTorch",
                               description="Export a model into a folder that `slimsep separate --backend onnx` "
-                                          "(or slimsep.inference.onnx_backend.OnnxDSN) runs with onnxruntime.")
+                                          "(or slimsep.onnx.runtime.OnnxDSN) runs with onnxruntime.")
     formats = p.add_subparsers(dest="format", metavar="FORMAT", required=True)
     onnx = formats.add_parser("onnx", help="ONNX graphs per width, gates, front and back, and a manifest",
                               description="Each width's slimmable layers become one static ONNX graph; the "
@@ -23,10 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from slimsep.export import export_onnx
-    from slimsep.inference.onnx_manifest import flat_names, graph_names
     from slimsep.inference.pretrained import resolve
     from slimsep.models.serialization import load_model_and_metadata, trained_width
+    from slimsep.onnx.export import export_onnx
+    from slimsep.onnx.format import flat_names, graph_names
 
     model, meta = load_model_and_metadata(resolve(args.model))
     manifest = export_onnx(model, args.outdir, opset=args.opset, overwrite=args.overwrite, width=trained_width(meta))

@@ -29,10 +29,10 @@ from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import SlimsepError
 from slimsep.inference.files import check_outputs, output_paths, validate_input
-from slimsep.inference.onnx_backend import OnnxDSN
 from slimsep.inference.pretrained import resolve
 from slimsep.inference.stitching import Stitcher, plan_windows
 from slimsep.models.macs import count_macs
+from slimsep.onnx.runtime import OnnxDSN
 
 if TYPE_CHECKING:
     import torch

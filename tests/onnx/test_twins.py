@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from slimsep.inference.onnx_backend import width_groups
 from slimsep.models import geometry
 from slimsep.models.config import get_config
 from slimsep.models.dual_path import DualPathBlock
 from slimsep.models.grouping import WidthGroups
 from slimsep.models.transformer import sinusoidal_encoding
+from slimsep.onnx.runtime import width_groups
 
 
 def test_positional_encodings_agree() -> None:

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from slimsep.errors import SlimsepError
-from slimsep.inference.onnx_backend import width_groups
-from tests.export.conftest import Exported, mixture
+from slimsep.onnx.runtime import width_groups
+from tests.onnx.conftest import Exported, mixture
 
 LENGTHS = (333, 4321)  # the export example is 648 samples (3 chunks) at batch 2
 

@@ -10,11 +10,11 @@ import onnx
 import pytest
 
 from slimsep.errors import SlimsepError
-from slimsep.export import export_onnx
-from slimsep.inference.onnx_backend import OnnxDSN
-from slimsep.inference.onnx_manifest import FORMAT_VERSION, MANIFEST, flat_names
 from slimsep.models import DSN, get_config
-from tests.export.conftest import Exported, export_variant
+from slimsep.onnx.export import export_onnx
+from slimsep.onnx.format import FORMAT_VERSION, MANIFEST, flat_names
+from slimsep.onnx.runtime import OnnxDSN
+from tests.onnx.conftest import Exported, export_variant
 
 
 @pytest.fixture(scope="module")

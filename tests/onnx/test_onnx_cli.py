@@ -14,7 +14,7 @@ from slimsep.cli.main import main
 from slimsep.errors import SlimsepError
 from slimsep.inference import Separator
 from slimsep.models import DSN, get_config, save_model
-from tests.export.conftest import mixture
+from tests.onnx.conftest import mixture
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ sys.exit(main(["separate", sys.argv[2], "--backend", "onnx", "--model", sys.argv
 
 
 def test_runtime_needs_no_torch(export_dir: Path, tmp_path: Path) -> None:
-    check = "import sys, slimsep.inference.onnx_backend; print('torch' in sys.modules)"
+    check = "import sys, slimsep.onnx.runtime; from slimsep.onnx import OnnxDSN; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     wav = tmp_path / "mix.wav"

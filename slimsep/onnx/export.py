@@ -20,13 +20,13 @@ from torch import nn
 from slimsep import __version__
 from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.errors import SlimsepError
-from slimsep.export import graphs
 from slimsep.inference.files import writable_folder
-from slimsep.inference.onnx_manifest import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
-from slimsep.models.dsn import DSN
 from slimsep.models import geometry
+from slimsep.models.dsn import DSN
 from slimsep.models.macs import width_costs
 from slimsep.models.transformer import SlimTransformerLayer
+from slimsep.onnx import graphs
+from slimsep.onnx.format import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 14, 20, 17  # 14: first opset with the attention export
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from slimsep.errors import SlimsepError, first_line
-from slimsep.inference.onnx_manifest import flat_names, manifest_config, read_manifest
 from slimsep.models import geometry
+from slimsep.onnx.format import flat_names, manifest_config, read_manifest
 
 Widths = None | float | np.ndarray
 Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)

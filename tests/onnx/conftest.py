@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from slimsep.export import export_onnx
-from slimsep.inference.onnx_backend import OnnxDSN
 from slimsep.models import DSN, get_config
+from slimsep.onnx.export import export_onnx
+from slimsep.onnx.runtime import OnnxDSN
 from tests.conftest import randomise
 
 VARIANTS = {

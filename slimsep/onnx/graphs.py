@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from slimsep.models.dsn import DSN
-from slimsep.models.geometry import chunked_frames
 from slimsep.models.dual_path import DualPathBlock, split_chunks
 from slimsep.models.gate import WidthGate
+from slimsep.models.geometry import chunked_frames
 from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
 
 
