@@ -75,12 +75,10 @@ class DSN(nn.Module):
         if mix.dim() != 2:
             raise SlimsepError(f"expected a mixture of shape [batch, samples], got {tuple(mix.shape)}")
         B, T = mix.shape
-        C = self.n_chunks(T)
-        enc = self._encode(mix)  # [B, N, Tf]
-        x = split_chunks(self._to_separator_frames(enc), self.cfg.chunk_size)
+        enc, x, energy = self.front(mix)  # [B, N, F], [B, C, K, D], [B, C]
+        C = x.shape[1]
         forced = self._resolve_widths(widths, B, C)
         used, probs = [], []
-        energy = self._relative_log_energy(enc) if forced is None else None
         for r, (block, gate) in enumerate(zip(self.blocks, self.gates)):
             if isinstance(forced, float):
                 x = block.forward_static(x, forced)
@@ -93,34 +91,42 @@ class DSN(nn.Module):
                 x = block.forward_grouped(x, decision.index, decision.value)
                 used.append(decision.index)
                 probs.append(decision.probs)
-        estimates = self._decode(enc, x, T)
+        estimates = self.back(enc, x, T)
         return SeparationOutput(estimates, torch.stack(used, 1), torch.stack(probs, 1) if probs else None)
 
-    def _encode(self, mix: torch.Tensor) -> torch.Tensor:
+    # ---- the steps before and after the dual-path blocks (public: the ONNX export runs them as graphs) ---------
+    def encode(self, mix: torch.Tensor) -> torch.Tensor:
+        """Mixture [B, T] -> encoded mixture [B, N, F], the signal padded at the end to whole frames."""
         T = mix.shape[-1]
-        padded = F.pad(mix, (0, geometry.padded_samples(self.cfg, T) - T))
-        return F.relu(self.encoder(padded.unsqueeze(1)))
+        padded = F.pad(mix, (0, geometry.padded_samples(self.cfg, T) - T))  # [B, (F - 1) * L/2 + L]
+        return F.relu(self.encoder(padded.unsqueeze(1)))  # [B, N, F]
 
-    def _to_separator_frames(self, enc: torch.Tensor) -> torch.Tensor:
-        frames = self.in_proj(self.in_norm(enc.transpose(1, 2)))  # [B, Tf, D]
-        total = geometry.chunked_frames(self.cfg, frames.shape[1])
-        return F.pad(frames, (0, 0, 0, total - frames.shape[1]))
+    def front(self, mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mixture [B, T] -> (encoded mixture [B, N, F], chunks [B, C, K, D], relative log energy [B, C]).
 
-    def _relative_log_energy(self, enc: torch.Tensor) -> torch.Tensor:
-        """Per-chunk log energy of the encoded mixture minus the utterance maximum: gain-invariant."""
-        frame_energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, Tf, 1]
-        total = geometry.chunked_frames(self.cfg, frame_energy.shape[1])
-        frame_energy = F.pad(frame_energy, (0, 0, 0, total - frame_energy.shape[1]))
-        log_e = torch.log10(split_chunks(frame_energy, self.cfg.chunk_size).mean((2, 3)) + 1e-8)
-        return log_e - log_e.amax(1, keepdim=True).detach()
+        The relative log energy (each chunk's energy minus the utterance maximum, gain-invariant) is what the gates
+        see besides the chunks. Traceable for every length: the padding to whole chunks is sliced from ``K`` zero
+        frames by a count that ``torch.onnx`` keeps dynamic.
+        """
+        K = self.cfg.chunk_size
+        enc = self.encode(mix)  # [B, N, F]
+        frames = self.in_proj(self.in_norm(enc.transpose(1, 2)))  # [B, F, D]
+        energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
+        count = torch.as_tensor(enc.shape[2]) if torch.jit.is_tracing() else enc.shape[2]
+        total = geometry.chunked_frames(self.cfg, count)  # (C + 1) * K/2
+        chunks = split_chunks(F.pad(frames, (0, 0, 0, K))[:, :total], K)  # [B, C, K, D]
+        log_e = torch.log10(split_chunks(F.pad(energy, (0, 0, 0, K))[:, :total], K).mean((2, 3)) + 1e-8)  # [B, C]
+        return enc, chunks, log_e - log_e.amax(1, keepdim=True).detach()
 
-    def _decode(self, enc: torch.Tensor, x: torch.Tensor, n_samples: int) -> torch.Tensor:
+    def back(self, enc: torch.Tensor, x: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
+        """Encoded mixture [B, N, F] and separator output [B, C, K, D] -> estimates [B, n_src, T] (trimmed to
+        ``n_samples``; None keeps the decoder's whole-frame length)."""
         B, N, Tf = enc.shape
-        frames = overlap_add(self.out_act(x))[:, :Tf]
-        masks = self.out_proj(frames).reshape(B, Tf, self.cfg.n_src, N).permute(0, 2, 3, 1)
+        frames = overlap_add(self.out_act(x))[:, :Tf]  # [B, F, D]
+        masks = self.out_proj(frames).reshape(B, Tf, self.cfg.n_src, N).permute(0, 2, 3, 1)  # [B, S, N, F]
         masks = F.relu(masks) if self.cfg.mask_act == "relu" else torch.sigmoid(masks)
-        masked = (masks * enc.unsqueeze(1)).reshape(B * self.cfg.n_src, N, Tf)
-        return self.decoder(masked).reshape(B, self.cfg.n_src, -1)[..., :n_samples]
+        masked = (masks * enc.unsqueeze(1)).reshape(B * self.cfg.n_src, N, Tf)  # [B * S, N, F]
+        return self.decoder(masked).reshape(B, self.cfg.n_src, -1)[..., :n_samples]  # [B, S, T]
 
     def _resolve_widths(self, widths: Widths, batch: int, n_chunks: int) -> None | float | torch.Tensor:
         if widths is None:

@@ -45,9 +45,7 @@ class DualPathBlock(nn.Module):
     def forward_static(self, x: torch.Tensor, width: float) -> torch.Tensor:
         """``x`` [B, C, K, D] with every chunk at ``width``."""
         B, C, K, D = x.shape
-        h = x.reshape(B * C, K, D) + sinusoidal_encoding(K, D, x.device, x.dtype)
-        for layer in self.intra:
-            h = layer(h, width)
+        h = self.intra_rows(x.reshape(B * C, K, D), width)
         inter_width = width if self.cfg.slim_inter else 1.0
         if width == 0 and self.cfg.slim_inter:
             return h.reshape(B, C, K, D)
@@ -68,8 +66,7 @@ class DualPathBlock(nn.Module):
         B, C, K, D = x.shape
         groups = WidthGroups.from_indices(index, self.cfg.widths)
         flat = groups.sort(x.reshape(B * C, K, D))
-        h = flat + sinusoidal_encoding(K, D, x.device, x.dtype)
-        h = torch.cat([self._intra_stack(rows, w) for w, rows in groups.split(h)])
+        h = torch.cat([self.intra_rows(rows, w) for w, rows in groups.split(flat)])
         delta = h - flat
         if gate_value is not None:
             delta = delta * groups.sort(gate_value.reshape(B * C, 1, 1))
@@ -80,10 +77,14 @@ class DualPathBlock(nn.Module):
             h = self._inter_layer(layer, h, groups, B, C)
         return groups.unsort(h).reshape(B, C, K, D)
 
-    def _intra_stack(self, rows: torch.Tensor, width: float) -> torch.Tensor:
+    def intra_rows(self, rows: torch.Tensor, width: float) -> torch.Tensor:
+        """Chunks ``rows`` [n, K, D] -> the intra stack's output [n, K, D] at ``width``, the intra-chunk positional
+        encoding added first (public: the ONNX export runs it as one graph per width)."""
+        K, D = rows.shape[1], rows.shape[2]
+        h = rows + sinusoidal_encoding(K, D, rows.device, rows.dtype)
         for layer in self.intra:
-            rows = layer(rows, width)
-        return rows
+            h = layer(h, width)
+        return h
 
     def _inter_layer(self, layer: SlimTransformerLayer, h: torch.Tensor, groups: WidthGroups,
                      B: int, C: int) -> torch.Tensor:

@@ -6,21 +6,20 @@ chunk counts stay dynamic. The runtime does the per-chunk routing between graphs
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from slimsep.models.dsn import DSN
-from slimsep.models.dual_path import DualPathBlock, split_chunks
+from slimsep.models.dual_path import DualPathBlock
 from slimsep.models.gate import WidthGate
-from slimsep.models.geometry import chunked_frames
-from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
+from slimsep.models.transformer import SlimTransformerLayer
 
 
 class Front(nn.Module):
-    """Padded mixture [B, S] -> encoded mixture [B, N, F], chunks [B, C, K, D], relative log energy [B, C].
+    """Padded mixture [B, S] -> encoded mixture [B, N, F], chunks [B, C, K, D], relative log energy [B, C]:
+    ``DSN.front``.
 
-    The runtime pads the signal to whole encoder frames (as ``DSN._encode`` does); the frame padding up to
-    whole chunks is computed from the traced frame count, so one graph serves every length.
+    The runtime pads the signal to whole encoder frames (``geometry.padded_samples``), so the traced encoder pads
+    nothing; ``DSN.front`` pads the frames to whole chunks by a traced count, so one graph serves every length.
     """
 
     def __init__(self, model: DSN) -> None:
@@ -28,14 +27,7 @@ class Front(nn.Module):
         self.model = model
 
     def forward(self, padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        m, K = self.model, self.model.cfg.chunk_size
-        enc = m._encode(padded)  # no further padding: the input already spans whole frames
-        frames = m.in_proj(m.in_norm(enc.transpose(1, 2)))  # [B, F, D]
-        energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
-        total = chunked_frames(m.cfg, torch.as_tensor(enc.shape[2]))  # traced: valid for every length
-        chunks = split_chunks(F.pad(torch.cat([frames, energy], -1), (0, 0, 0, K))[:, :total], K)
-        log_e = torch.log10(chunks[..., -1:].mean((2, 3)) + 1e-8)
-        return enc, chunks[..., :-1], log_e - log_e.amax(1, keepdim=True)
+        return self.model.front(padded)
 
 
 class Gate(nn.Module):
@@ -57,8 +49,7 @@ class Intra(nn.Module):
         self.block, self.width = block, width
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        K, D = self.block.cfg.chunk_size, self.block.cfg.d_model
-        return self.block._intra_stack(rows + sinusoidal_encoding(K, D, rows.device, rows.dtype), self.width)
+        return self.block.intra_rows(rows, self.width)
 
 
 class InterQKV(nn.Module):
@@ -118,4 +109,4 @@ class Back(nn.Module):
         self.model = model
 
     def forward(self, enc: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.model._decode(enc, x, 2**62)
+        return self.model.back(enc, x)

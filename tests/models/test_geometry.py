@@ -25,7 +25,7 @@ def test_frames_and_chunks_of_known_lengths() -> None:
 def test_the_model_is_sized_by_the_geometry(n_samples: int) -> None:
     model = DSN(get_config("tiny")).eval()
     with torch.inference_mode():
-        enc = model._encode(torch.zeros(1, n_samples))
+        enc = model.encode(torch.zeros(1, n_samples))
         out = model(torch.randn(1, n_samples))
     assert enc.shape[-1] == g.n_frames(model.cfg, n_samples)
     assert out.widths.shape[-1] == g.n_chunks(model.cfg, n_samples) == len(g.chunk_spans(model.cfg, n_samples))
