@@ -10,7 +10,8 @@ Policies (also in docs/inference.md):
   scale-invariant loss leaves its output gain free (the shipped model's raw estimates are ~20 dB louder than its
   input, far past full scale). Written as 32-bit float WAV.
 - Backend: a PyTorch model file, or (``backend="onnx"``) a folder written by ``slimsep export onnx``, run with
-  onnxruntime; PyTorch is imported only for the torch backend.
+  onnxruntime; PyTorch is imported only for the torch backend (``backends``). The report's bookkeeping (MACs,
+  width shares, widths over time) is ``report.WidthLog``.
 """
 from __future__ import annotations
 
@@ -28,18 +29,16 @@ import soundfile as sf
 from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import SlimsepError
+from slimsep.inference.backends import Backend, as_backend, load_backend
 from slimsep.inference.files import check_outputs, output_paths, validate_input
-from slimsep.inference.pretrained import resolve
+from slimsep.inference.report import WidthLog
 from slimsep.inference.stitching import Stitcher, plan_windows
-from slimsep.models.macs import count_macs
-from slimsep.onnx.runtime import OnnxDSN
 
 if TYPE_CHECKING:
     import torch
 
     from slimsep.models.dsn import DSN
-
-BACKENDS = ("torch", "onnx")
+    from slimsep.onnx.runtime import OnnxDSN
 
 Reader = Callable[[int, int], np.ndarray]  # (start, end) in input samples -> [channels, end - start]
 
@@ -47,27 +46,22 @@ Reader = Callable[[int, int], np.ndarray]  # (start, end) in input samples -> [c
 @dataclass
 class WindowResult:
     estimates: np.ndarray  # [S, n] at the input rate
-    widths: np.ndarray  # [R, C] width indices chosen
-    macs: int
+    width_idx: np.ndarray  # [R, C] width indices chosen
+    n_model: int  # samples at the model's rate
 
 
 class Separator:
-    def __init__(self, model: DSN | OnnxDSN, device: str = "cpu", window: float = 10.0, overlap: float = 2.0,
-                 name: str = "", width: float | None = None) -> None:
+    """The file and window transaction around a backend: read, cut into windows, separate, stitch, write."""
+
+    def __init__(self, model: DSN | OnnxDSN | Backend, device: str = "cpu", window: float = 10.0,
+                 overlap: float = 2.0, name: str = "", width: float | None = None) -> None:
         """``width`` None lets the gates choose per chunk; a float runs every chunk at that width (static)."""
+        self.net = as_backend(model, device)  # the network: PyTorch or ONNX (backends.Backend)
         if width is not None:
-            model.cfg.width_index(width)  # a clear error for a width the model does not have
+            self.net.cfg.width_index(width)  # a clear error for a width the model does not have
+        self.backend, self.model, self.cfg = self.net.name, self.net.model, self.net.cfg  # "torch"|"onnx", DSN|OnnxDSN
         self.width = width
-        self.backend = "onnx" if isinstance(model, OnnxDSN) else "torch"
-        if self.backend == "onnx" and device != "cpu":
-            raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
-        if self.backend == "torch":
-            import torch
-            if device.startswith("cuda") and not torch.cuda.is_available():
-                raise SlimsepError("--device cuda asked for, but no CUDA device is available")
-            model = model.eval().to(device)
-        self.model = model
-        self.device, self.window, self.overlap, self.name = device, window, overlap, name or model.cfg.name
+        self.device, self.window, self.overlap, self.name = device, window, overlap, name or self.cfg.name
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", backend: str = "torch",
@@ -75,86 +69,40 @@ class Separator:
         """A model file path or the name of a model shipped with slimsep (default: ``default``); with
         ``backend="onnx"`` the folder written by ``slimsep export onnx``, run without PyTorch (``threads``:
         onnxruntime threads per graph call)."""
-        if backend not in BACKENDS:
-            raise SlimsepError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-        if backend == "onnx":
-            if path_or_name is None:
-                raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
-            model = OnnxDSN(path_or_name, threads)
-            kwargs.setdefault("width", model.width)
-            return cls(model, device, name=str(path_or_name), **kwargs)
-        from slimsep.models.serialization import load_model_and_metadata, trained_width
-
-        path = resolve(path_or_name)
-        model, meta = load_model_and_metadata(path)
-        kwargs.setdefault("width", trained_width(meta))
-        return cls(model, device, name=str(path_or_name or path.stem), **kwargs)
+        loaded, name = load_backend(path_or_name, backend, device, threads)
+        kwargs.setdefault("width", loaded.default_width)
+        return cls(loaded, device, name=name, **kwargs)
 
     @property
     def sample_rate(self) -> int:
-        return self.model.cfg.sample_rate
+        return self.cfg.sample_rate
 
     # ---- one window ---------------------------------------------------------------------------
     def _separate_window(self, audio: np.ndarray, sr: int, budget: float) -> WindowResult:
         mono = audio.mean(0) if audio.ndim == 2 else audio
         x = resample(mono.astype(np.float32), sr, self.sample_rate)
-        est, widths = self._forward(x, budget)
+        est, width_idx = self.net.run(x, self.width, budget)
         est = resample(match_mixture_level(est, x), self.sample_rate, sr)
-        n = mono.shape[-1]
-        est = fit_length(est, n)
-        macs = count_macs(self.model.cfg, widths, x.shape[-1], gated=self.width is None)
-        return WindowResult(est, widths, macs)
-
-    def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
-        """One mixture [T] -> (estimates [n_src, T], width indices [R, C]): the gates decide, or ``self.width``."""
-        if self.backend == "onnx":
-            out = self.model(x[None], self.width, budget=budget)
-            return out.estimates[0], out.widths[0]
-        import torch
-
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(x).to(self.device)[None], self.width, budget=budget)
-        return out.estimates[0].cpu().numpy(), out.widths[0].cpu().numpy()
+        return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1])
 
     # ---- any length ---------------------------------------------------------------------------
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
              sink: Callable[[np.ndarray], None]) -> dict:
         windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
-        stitcher, timeline, macs = Stitcher(), [], 0
-        counts = np.zeros(len(self.model.cfg.widths), np.int64)  # (block, chunk) decisions per width
+        stitcher, log = Stitcher(), WidthLog(self.cfg, gated=self.width is None)
         started = time.perf_counter()
         for i, w in enumerate(windows):
             result = self._separate_window(read(w.start, w.end), sr, budget)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
             sink(stitcher.push(result.estimates, w.overlap_before, after))
-            owned = self._owned(result.widths.shape[1], w.start, w.end, w.overlap_before, after, sr)
-            timeline += self._timeline(result.widths, owned)
-            counts += np.bincount(result.widths[:, owned[1]].ravel(), minlength=counts.size)
-            macs += result.macs
+            log.add(result.width_idx, result.n_model, w.start, w.end, w.overlap_before, after, sr)
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
-        cfg = self.model.cfg
         return {"model": self.name, "backend": self.backend, "sample_rate_in": sr,
-                "sample_rate_model": cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
-                "gmac_per_s": macs / 1e9 / seconds,
+                "sample_rate_model": self.cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
+                "gmac_per_s": log.macs / 1e9 / seconds,
                 "real_time_factor": elapsed / seconds, "budget": budget,
-                "width_share": {f"{w:g}": float(n / max(1, counts.sum())) for w, n in zip(cfg.widths, counts)},
-                "widths_over_time": [[round(t, 3), w] for t, w in timeline]}
-
-    def _owned(self, n_chunks: int, start: int, end: int, before: int, after: int,
-               sr: int) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk centres in s, mask of the chunks this window owns): overlaps are counted once, by their centre."""
-        n_model = int(round((end - start) * self.sample_rate / sr))
-        spans = np.asarray(self.model.chunk_spans(n_model))[:n_chunks]
-        centres = start / sr + spans.mean(1) / self.sample_rate
-        lo, hi = (start + before / 2) / sr, (end - after / 2) / sr
-        return centres, (centres >= lo) & (centres < hi)
-
-    def _timeline(self, widths: np.ndarray, owned: tuple[np.ndarray, np.ndarray]) -> list[tuple[float, float]]:
-        """(chunk centre in s, width averaged over blocks) for the owned chunks."""
-        centres, mask = owned
-        values = np.asarray(self.model.cfg.widths)[widths].mean(0)
-        return [(float(c), float(v)) for c, v in zip(centres[mask], values[mask])]
+                "width_share": log.width_share(), "widths_over_time": log.widths_over_time()}
 
     # ---- public API ---------------------------------------------------------------------------
     def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,
@@ -177,13 +125,13 @@ class Separator:
         """
         path, outdir = Path(path), Path(outdir)
         info = validate_input(path)
-        outs = output_paths(path, outdir, self.model.cfg.n_src)
+        outs = output_paths(path, outdir, self.cfg.n_src)
         check_outputs(path, outs, overwrite, protected)
         with ExitStack() as renames:  # the estimates' temporary files are renamed together once all are complete
             temps = {k: renames.enter_context(atomic_path(p, ".tmp.wav")) for k, p in outs.items() if k != "report"}
             with sf.SoundFile(str(path)) as src:
                 writers = [sf.SoundFile(str(temps[f"spk{i + 1}"]), "w", info.samplerate, 1, "FLOAT", format="WAV")
-                           for i in range(self.model.cfg.n_src)]
+                           for i in range(self.cfg.n_src)]
                 try:
                     def read(start: int, end: int) -> np.ndarray:
                         src.seek(start)
@@ -197,6 +145,6 @@ class Separator:
                     for writer in writers:
                         writer.close()
         report["input"] = str(path)
-        report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.model.cfg.n_src)]
+        report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.cfg.n_src)]
         write_text_atomic(outs["report"], json.dumps(report, indent=1) + "\n")
         return outs

@@ -1,0 +1,106 @@
+"""The network behind a ``Separator``: PyTorch or the ONNX runtime, behind one small protocol.
+
+A backend takes one mixture at the model's rate, a width (None: the gates decide) and a budget, and returns the
+estimates and the width index each (block, chunk) ran at; it knows its model config and its chunks' sample spans.
+``Separator`` only cuts files into windows and writes the results, so it never asks which backend it holds, and
+the ONNX backend never imports PyTorch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from slimsep.errors import SlimsepError
+from slimsep.inference.pretrained import resolve
+from slimsep.models import geometry
+from slimsep.onnx.runtime import OnnxDSN
+
+if TYPE_CHECKING:
+    from slimsep.models.config import ModelConfig
+    from slimsep.models.dsn import DSN
+
+BACKENDS = ("torch", "onnx")
+
+
+class Backend(Protocol):
+    name: str  # "torch" or "onnx", as the report states it
+    model: DSN | OnnxDSN
+    cfg: ModelConfig
+    default_width: float | None  # the width the model file asks for (static baselines); None: the gates decide
+
+    def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        """Mixture [T] at ``cfg.sample_rate`` -> (estimates [n_src, T], width_idx [R, C] int)."""
+
+    def chunk_spans(self, n_samples: int) -> np.ndarray:
+        """Sample range ``[start, end)`` of each chunk of a ``n_samples`` mixture: ``[C, 2]`` int64."""
+
+
+class _Spans:
+    cfg: ModelConfig
+
+    def chunk_spans(self, n_samples: int) -> np.ndarray:
+        return geometry.chunk_spans(self.cfg, n_samples)
+
+
+class TorchBackend(_Spans):
+    """A :class:`DSN` in eval mode on ``device`` (``cpu``, ``cuda``, ``cuda:1``)."""
+
+    name = "torch"
+
+    def __init__(self, model: DSN, device: str = "cpu", default_width: float | None = None) -> None:
+        import torch
+
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise SlimsepError("--device cuda asked for, but no CUDA device is available")
+        self.model, self.cfg, self.device = model.eval().to(device), model.cfg, device
+        self.default_width = default_width
+
+    def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(mix).to(self.device)[None], width, budget=budget)
+        return out.estimates[0].cpu().numpy(), out.widths[0].cpu().numpy()
+
+
+class OnnxBackend(_Spans):
+    """An exported folder run by :class:`slimsep.onnx.runtime.OnnxDSN` (CPU only, no PyTorch)."""
+
+    name = "onnx"
+
+    def __init__(self, model: OnnxDSN, device: str = "cpu") -> None:
+        if device != "cpu":
+            raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
+        self.model, self.cfg, self.default_width = model, model.cfg, model.width
+
+    def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        out = self.model(mix[None], width, budget=budget)
+        return out.estimates[0], out.widths[0]
+
+
+def as_backend(model: DSN | OnnxDSN | Backend, device: str = "cpu") -> Backend:
+    """A backend for a model object: a :class:`DSN` runs with PyTorch, an :class:`OnnxDSN` with onnxruntime."""
+    if isinstance(model, OnnxDSN):
+        return OnnxBackend(model, device)
+    if isinstance(model, (TorchBackend, OnnxBackend)):
+        return model
+    return TorchBackend(model, device)
+
+
+def load_backend(path_or_name: str | Path | None, backend: str = "torch", device: str = "cpu",
+                 threads: int = 1) -> tuple[Backend, str]:
+    """(backend, its name for the report) for a model file or shipped model name (``torch``), or for a folder
+    written by ``slimsep export onnx`` (``onnx``; ``threads``: onnxruntime threads per graph call)."""
+    if backend not in BACKENDS:
+        raise SlimsepError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if backend == "onnx":
+        if path_or_name is None:
+            raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
+        return OnnxBackend(OnnxDSN(path_or_name, threads), device), str(path_or_name)
+    from slimsep.models.serialization import load_model_and_metadata, trained_width
+
+    path = resolve(path_or_name)
+    model, meta = load_model_and_metadata(path)
+    return TorchBackend(model, device, trained_width(meta)), str(path_or_name or path.stem)
