@@ -79,12 +79,12 @@ def row(model: DSN, runtime: OnnxDSN, mix: np.ndarray, label: str, width: float 
         t_torch = median_seconds(lambda: model(x, width, budget=budget), args.warmup, args.runs)
     out = runtime(mix, forced, budget=budget)
     t_onnx = median_seconds(lambda: runtime(mix, forced, budget=budget), args.warmup, args.runs)
-    widths = ref.widths[0].numpy()
-    mean_width = float(np.asarray(model.cfg.widths)[widths].mean())
-    gmac = gmac_per_second(model.cfg, width if isinstance(width, float) else widths, mix.shape[1],
+    width_idx = ref.width_idx[0].numpy()
+    mean_width = float(np.asarray(model.cfg.widths)[width_idx].mean())
+    gmac = gmac_per_second(model.cfg, width if isinstance(width, float) else width_idx, mix.shape[1],
                            gated=width is None)
     diff = float(np.abs(out.estimates - ref.estimates.numpy()).max())
-    same = "" if (out.widths == ref.widths.numpy()).all() else " (gate decisions differ)"
+    same = "" if (out.width_idx == ref.width_idx.numpy()).all() else " (gate decisions differ)"
     ms = 1000 / args.seconds
     return (f"| {label} | {mean_width:.3f} | {gmac:.3f} | {t_torch * ms:.1f} | {t_onnx * ms:.1f} | "
             f"{t_onnx / t_torch:.2f} | {diff:.1e}{same} |")

@@ -39,7 +39,7 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-
 .players figure{margin:0}figcaption{font-size:0.85em}img{max-width:100%}"""
 
 
-def width_figure(mix: np.ndarray, widths: np.ndarray, spans: np.ndarray, cfg_widths: tuple, sr: int,
+def width_figure(mix: np.ndarray, width_idx: np.ndarray, spans: np.ndarray, widths: tuple, sr: int,
                  path: Path) -> Path:
     """Waveform on top, each chunk's width (mean over blocks) as a step line below, on one time axis."""
     import matplotlib
@@ -52,11 +52,11 @@ def width_figure(mix: np.ndarray, widths: np.ndarray, spans: np.ndarray, cfg_wid
                                       gridspec_kw={"height_ratios": [2, 1]})
     top.plot(t, mix, lw=0.5, color="#345")
     top.set_ylabel("mixture")
-    values = np.asarray(cfg_widths)[widths].mean(0)
+    values = np.asarray(widths)[width_idx].mean(0)
     centres = spans.mean(1) / sr
     bottom.step(centres, values, where="mid", color="#c50")
     bottom.set_ylim(0, 1.05)
-    bottom.set_yticks(sorted(set(cfg_widths) | {0.0}))
+    bottom.set_yticks(sorted(set(widths) | {0.0}))
     bottom.set_ylabel("width")
     bottom.set_xlabel("time [s]")
     fig.tight_layout()
@@ -76,7 +76,7 @@ def render_example(model: DSN, mix: torch.Tensor, ref: torch.Tensor, budget: flo
     with torch.inference_mode():
         out = model(mix, None, budget=budget)
     est = out.estimates[0]
-    widths = out.widths[0].numpy()
+    width_idx = out.width_idx[0].numpy()
     sr = model.cfg.sample_rate
     level = match_mixture_level(est.numpy(), mix.numpy())  # players at the mixture's level, as slimsep separate
     files = {"mixture": mix.numpy(), "reference 1": ref[0].numpy(), "reference 2": ref[1].numpy(),
@@ -86,10 +86,10 @@ def render_example(model: DSN, mix: torch.Tensor, ref: torch.Tensor, budget: flo
         name = f"{stem}_{label.replace(' ', '')}.wav"
         write_audio(folder / name, _pcm(audio), sr, subtype="PCM_16")
         names[label] = name
-    figure = width_figure(mix.numpy(), widths, model.chunk_spans(mix.shape[-1]).numpy(), model.cfg.widths, sr,
+    figure = width_figure(mix.numpy(), width_idx, model.chunk_spans(mix.shape[-1]).numpy(), model.cfg.widths, sr,
                           folder / f"{stem}_widths.png")
     scores = separation_metrics(est, ref, mix, sdr=False)
-    gmac = count_macs(model.cfg, widths, mix.shape[-1], gated=True) / 1e9 / (mix.shape[-1] / sr)
+    gmac = count_macs(model.cfg, width_idx, mix.shape[-1], gated=True) / 1e9 / (mix.shape[-1] / sr)
     return {"stem": stem, "audio": names, "figure": figure.name, "si_sdri": scores["si_sdri"], "gmac_per_s": gmac}
 
 

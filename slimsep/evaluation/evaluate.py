@@ -26,15 +26,15 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
             with torch.inference_mode():
                 out = model(mix, point.widths_arg(), budget=point.budget)
             elapsed = time.perf_counter() - start
-            widths = out.widths[0].numpy()
+            width_idx = out.width_idx[0].numpy()
             n = mix.shape[-1]
             seconds = n / model.cfg.sample_rate
             row = {"point": point.label, "kind": point.kind, "condition": condition,
                    "id": _item_id(dataset, i), **_condition_labels(dataset, i),
                    **separation_metrics(out.estimates[0], ref, mix, sdr=sdr),
-                   "gmac_per_s": count_macs(model.cfg, widths, n, gated=point.kind == "dsn") / 1e9 / seconds,
+                   "gmac_per_s": count_macs(model.cfg, width_idx, n, gated=point.kind == "dsn") / 1e9 / seconds,
                    "ms_per_s": 1000 * elapsed / seconds, "seconds": seconds}
-            row.update({f"share_{w:g}": float(np.mean(widths == k)) for k, w in enumerate(model.cfg.widths)})
+            row.update({f"share_{w:g}": float(np.mean(width_idx == k)) for k, w in enumerate(model.cfg.widths)})
             rows.append(row)
             bar.update()
     bar.close()

@@ -62,7 +62,7 @@ class TorchBackend(_Spans):
 
         with torch.inference_mode():
             out = self.model(torch.from_numpy(mix).to(self.device)[None], width, budget=budget)
-        return out.estimates[0].cpu().numpy(), out.widths[0].cpu().numpy()
+        return out.estimates[0].cpu().numpy(), out.width_idx[0].cpu().numpy()
 
 
 class OnnxBackend(_Spans):
@@ -77,7 +77,7 @@ class OnnxBackend(_Spans):
 
     def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
         out = self.model(mix[None], width, budget=budget)
-        return out.estimates[0], out.widths[0]
+        return out.estimates[0], out.width_idx[0]
 
 
 def as_backend(model: DSN | OnnxDSN | Backend, device: str = "cpu") -> Backend:

@@ -21,12 +21,12 @@ Widths = None | float | torch.Tensor
 class SeparationOutput:
     """What a forward pass returns.
 
-    ``widths`` holds the width *index* used per (batch, block, chunk); ``gate_probs`` the gates'
+    ``width_idx`` holds the width *index* used per (batch, block, chunk); ``gate_probs`` the gates'
     soft probabilities (None when widths were forced), for the expected-cost penalty.
     """
 
     estimates: torch.Tensor  # [B, n_src, T]
-    widths: torch.Tensor  # [B, R, C] long
+    width_idx: torch.Tensor  # [B, R, C] long
     gate_probs: torch.Tensor | None  # [B, R, C, W]
 
 
@@ -88,8 +88,8 @@ class DSN(nn.Module):
                 used.append(forced[:, r])
             else:
                 decision = gate(x, energy, self.costs, budget=budget, tau=tau)
-                x = block.forward_grouped(x, decision.index, decision.value)
-                used.append(decision.index)
+                x = block.forward_grouped(x, decision.width_idx, decision.value)
+                used.append(decision.width_idx)
                 probs.append(decision.probs)
         estimates = self.back(enc, x, T)
         return SeparationOutput(estimates, torch.stack(used, 1), torch.stack(probs, 1) if probs else None)

@@ -56,15 +56,15 @@ class DualPathBlock(nn.Module):
         return h.reshape(B, K, C, D).transpose(1, 2).contiguous()
 
     # ---- per-chunk widths -----------------------------------------------------------------
-    def forward_grouped(self, x: torch.Tensor, index: torch.Tensor,
+    def forward_grouped(self, x: torch.Tensor, width_idx: torch.Tensor,
                         gate_value: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` [B, C, K, D]; ``index`` [B, C] width index per chunk.
+        """``x`` [B, C, K, D]; ``width_idx`` [B, C] width index per chunk.
 
         ``gate_value`` [B, C] (training) multiplies each chunk's intra-block residual update, so
         the straight-through gradient reaches the gate while the forward value stays unchanged.
         """
         B, C, K, D = x.shape
-        groups = WidthGroups.from_indices(index, self.cfg.widths)
+        groups = WidthGroups.from_indices(width_idx, self.cfg.widths)
         flat = groups.sort(x.reshape(B * C, K, D))
         h = torch.cat([self.intra_rows(rows, w) for w, rows in groups.split(flat)])
         delta = h - flat
@@ -136,8 +136,8 @@ class DualPathBlock(nn.Module):
     def _head_mask(self, groups: WidthGroups, B: int, C: int, K: int, d_max: int,
                    dtype: torch.dtype) -> torch.Tensor:
         """Additive mask [B*K, H_max, 1, C]: key chunk c is visible in head h iff c uses head h."""
-        heads = torch.tensor([self.cfg.heads_at(w) for w in self.cfg.widths], device=groups.index.device)
-        active_heads = heads[groups.index].reshape(B, C)
+        heads = torch.tensor([self.cfg.heads_at(w) for w in self.cfg.widths], device=groups.width_idx.device)
+        active_heads = heads[groups.width_idx].reshape(B, C)
         h_max = d_max // self.cfg.attn_head_dim
         visible = torch.arange(h_max, device=active_heads.device)[None, :, None] < active_heads[:, None, :]
         bias = torch.zeros(B, h_max, C, device=active_heads.device, dtype=dtype)

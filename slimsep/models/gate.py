@@ -12,7 +12,7 @@ from slimsep.models.config import ModelConfig
 
 @dataclass
 class GateDecision:
-    index: torch.Tensor  # [B, C] chosen width index
+    width_idx: torch.Tensor  # [B, C] chosen width index
     value: torch.Tensor | None  # [B, C] straight-through value of the choice (1.0 forward), training only
     probs: torch.Tensor  # [B, C, W] soft probabilities (for the expected-cost penalty)
     logits: torch.Tensor  # [B, C, W]
@@ -50,8 +50,8 @@ class WidthGate(nn.Module):
         probs = logits.softmax(-1)
         if self.training:
             onehot = F.gumbel_softmax(logits, tau=tau, hard=True)
-            index = onehot.argmax(-1)
-            value = onehot.gather(-1, index.unsqueeze(-1)).squeeze(-1)
-            return GateDecision(index, value, probs, logits)
-        index = (logits - budget * costs.to(logits)).argmax(-1)
-        return GateDecision(index, None, probs, logits)
+            width_idx = onehot.argmax(-1)
+            value = onehot.gather(-1, width_idx.unsqueeze(-1)).squeeze(-1)
+            return GateDecision(width_idx, value, probs, logits)
+        width_idx = (logits - budget * costs.to(logits)).argmax(-1)
+        return GateDecision(width_idx, None, probs, logits)

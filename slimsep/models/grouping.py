@@ -15,15 +15,15 @@ import torch
 class WidthGroups:
     """A stable sort of flattened chunks by width index, with the group sizes."""
 
-    index: torch.Tensor  # [B*C] width index of each chunk, original order
+    width_idx: torch.Tensor  # [B*C] width index of each chunk, original order
     order: torch.Tensor | None  # sorted position -> original position; None when already sorted
     inverse: torch.Tensor | None
     counts: tuple[int, ...]  # chunks per width index
     widths: tuple[float, ...]
 
     @classmethod
-    def from_indices(cls, index: torch.Tensor, widths: tuple[float, ...]) -> "WidthGroups":
-        flat = index.reshape(-1)
+    def from_indices(cls, width_idx: torch.Tensor, widths: tuple[float, ...]) -> "WidthGroups":
+        flat = width_idx.reshape(-1)
         counts = tuple(torch.bincount(flat, minlength=len(widths)).tolist())
         if bool((flat[1:] >= flat[:-1]).all()):
             return cls(flat, None, None, counts, widths)

@@ -23,7 +23,7 @@ Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)
 @dataclass
 class OnnxOutput:
     estimates: np.ndarray  # [B, n_src, T] float32
-    widths: np.ndarray  # [B, R, C] width indices
+    width_idx: np.ndarray  # [B, R, C] width indices
 
 
 class OnnxDSN:
@@ -65,18 +65,18 @@ class OnnxDSN:
         for r in range(self.cfg.n_blocks):
             if forced is None:
                 logits = self._run(self.graphs["gates"][r], x=x, energy=energy)[0]
-                index = (logits - np.float32(budget) * self.costs).argmax(-1)
+                width_idx = (logits - np.float32(budget) * self.costs).argmax(-1)
             else:
-                index = forced[:, r]
-            x = self._block(r, x, index, static=isinstance(widths, (int, float)))
-            used.append(index)
+                width_idx = forced[:, r]
+            x = self._block(r, x, width_idx, static=isinstance(widths, (int, float)))
+            used.append(width_idx)
         estimates = self._run(self.graphs["back"], enc=enc, x=x)[0][..., :T]
         return OnnxOutput(estimates, np.stack(used, 1))
 
-    def _block(self, r: int, x: np.ndarray, index: np.ndarray, static: bool) -> np.ndarray:
-        """One dual-path block on chunks ``x`` [B, C, K, D] with width indices ``index`` [B, C]."""
+    def _block(self, r: int, x: np.ndarray, width_idx: np.ndarray, static: bool) -> np.ndarray:
+        """One dual-path block on chunks ``x`` [B, C, K, D] with width indices ``width_idx`` [B, C]."""
         B, C, K, D = x.shape
-        flat, groups = x.reshape(B * C, K, D), width_groups(index.reshape(-1), len(self.cfg.widths))
+        flat, groups = x.reshape(B * C, K, D), width_groups(width_idx.reshape(-1), len(self.cfg.widths))
         h = np.empty_like(flat)
         for w, rows in groups:
             h[rows] = self._run(self.graphs["intra"][r][w], rows=flat[rows])[0]
@@ -87,12 +87,12 @@ class OnnxDSN:
             return self._run(self.graphs["inter"][r], x=h)[0]
         h = h.reshape(B * C, K, D)
         for layer in range(self.cfg.inter_layers):
-            h = self._inter_layer(r, layer, h, index, groups)
+            h = self._inter_layer(r, layer, h, width_idx, groups)
         return h.reshape(B, C, K, D)
 
-    def _inter_layer(self, r: int, layer: int, h: np.ndarray, index: np.ndarray, groups: Groups) -> np.ndarray:
+    def _inter_layer(self, r: int, layer: int, h: np.ndarray, width_idx: np.ndarray, groups: Groups) -> np.ndarray:
         """Per-token parts at each group's width; attention across chunks over the widest heads, head-masked."""
-        (B, C), K, hd = index.shape, h.shape[1], self.cfg.attn_head_dim
+        (B, C), K, hd = width_idx.shape, h.shape[1], self.cfg.attn_head_dim
         d_max = self._attn[max(w for w, _ in groups)]
         if d_max == 0:
             return h  # every chunk skipped
@@ -102,7 +102,7 @@ class OnnxDSN:
                 qkv_graph = self.graphs["inter_qkv"][r][layer][w]
                 qkv[rows, ..., : self._attn[w]] = self._run(qkv_graph, rows=h[rows])[0]
         q, k, v = qkv.reshape(B, C, K, 3, d_max).transpose(3, 0, 2, 1, 4).reshape(3, B * K, C, d_max)
-        mask = geometry.head_mask(self.cfg, index, K, d_max // hd)
+        mask = geometry.head_mask(self.cfg, width_idx, K, d_max // hd)
         att = self._run(self.graphs["attention"], q=q, k=k, v=v, mask=mask)[0]
         att = att.reshape(B, K, C, d_max).transpose(0, 2, 1, 3).reshape(B * C, K, d_max)
         out = h.copy()
@@ -135,10 +135,10 @@ class OnnxDSN:
         return idx.astype(np.int64)
 
 
-def width_groups(index: np.ndarray, n_widths: int) -> Groups:
+def width_groups(width_idx: np.ndarray, n_widths: int) -> Groups:
     """Rows of each present width index, in original order (a stable sort split into groups)."""
-    order = np.argsort(index, kind="stable")
-    parts = np.split(order, np.cumsum(np.bincount(index, minlength=n_widths))[:-1])
+    order = np.argsort(width_idx, kind="stable")
+    parts = np.split(order, np.cumsum(np.bincount(width_idx, minlength=n_widths))[:-1])
     return [(w, rows) for w, rows in enumerate(parts) if rows.size]
 
 

@@ -98,7 +98,7 @@ class SeparationModule(L.LightningModule):
         loss, comp = self._gate_loss(out.estimates, out.gate_probs, ref, score, perm)
         self.manual_backward(loss)
         self._clip_and_step(opt)
-        avg_cost = self.model.costs[out.widths].float().mean()
+        avg_cost = self.model.costs[out.width_idx].float().mean()
         self.log_dict({"train/si_sdr": score.mean(), "train/complexity": comp, "train/avg_cost": avg_cost,
                        "train/tau": self.tau()}, prog_bar=True, batch_size=mix.shape[0])
         return loss.detach()
@@ -127,14 +127,14 @@ class SeparationModule(L.LightningModule):
         score, perm = pit_si_sdr(out.estimates, ref)
         base = si_sdr(mix.unsqueeze(1).expand_as(ref), ref).mean(-1)
         n = mix.shape[-1]
-        gmacs = [gmac_per_second(self.model.cfg, w.cpu().numpy(), n, gated=self.stage == "gate") for w in out.widths]
+        gmacs = [gmac_per_second(self.model.cfg, w.cpu().numpy(), n, gated=self.stage == "gate") for w in out.width_idx]
         metrics = {"val/si_sdri": (score - base).mean(), "val/gmac_per_s": sum(gmacs) / len(gmacs),
-                   "val/avg_width": torch.tensor(self.model.cfg.widths, device=mix.device)[out.widths].mean()}
+                   "val/avg_width": torch.tensor(self.model.cfg.widths, device=mix.device)[out.width_idx].mean()}
         if self.stage == "slimmable":
             slim, _ = pit_si_sdr(self.model(mix, self.model.cfg.widths[0]).estimates, ref)
             metrics["val/si_sdri_slimmest"] = (slim - base).mean()
         if self.stage == "gate":  # checkpoints are picked by it: SI-SDRi alone favours the most compute
-            chosen = torch.nn.functional.one_hot(out.widths, len(self.model.cfg.widths)).float()
+            chosen = torch.nn.functional.one_hot(out.width_idx, len(self.model.cfg.widths)).float()
             metrics["val/loss"] = self._gate_loss(out.estimates, chosen, ref, score, perm)[0]
         self.log_dict(metrics, prog_bar=True, batch_size=mix.shape[0], sync_dist=True)
 

@@ -21,7 +21,7 @@ def test_torch_backend_runs_the_model_and_knows_its_chunks() -> None:
     with torch.inference_mode():
         ref = model(torch.from_numpy(x)[None], 0.5)
     np.testing.assert_array_equal(est, ref.estimates[0].numpy())
-    np.testing.assert_array_equal(width_idx, ref.widths[0].numpy())
+    np.testing.assert_array_equal(width_idx, ref.width_idx[0].numpy())
     np.testing.assert_array_equal(backend.chunk_spans(3000), geometry.chunk_spans(model.cfg, 3000))
 
 

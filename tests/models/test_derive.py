@@ -40,9 +40,9 @@ def test_gates_choose_as_before_among_the_kept_widths() -> None:
     mix = torch.randn(2, 16000)
     with torch.inference_mode():
         full, sub = model(mix), subset(mix)
-    assert set(full.widths.unique().tolist()) <= {0, 3}, "the fixture should only pick widths 1/8 and 1"
+    assert set(full.width_idx.unique().tolist()) <= {0, 3}, "the fixture should only pick widths 1/8 and 1"
     torch.testing.assert_close(sub.estimates, full.estimates)
-    assert torch.equal(torch.tensor(KEEP)[sub.widths], torch.tensor(get_config("small").widths)[full.widths])
+    assert torch.equal(torch.tensor(KEEP)[sub.width_idx], torch.tensor(get_config("small").widths)[full.width_idx])
 
 
 def test_restricted_model_saves_and_reloads_with_its_widths(tmp_path: Path) -> None:

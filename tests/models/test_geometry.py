@@ -28,7 +28,7 @@ def test_the_model_is_sized_by_the_geometry(n_samples: int) -> None:
         enc = model.encode(torch.zeros(1, n_samples))
         out = model(torch.randn(1, n_samples))
     assert enc.shape[-1] == g.n_frames(model.cfg, n_samples)
-    assert out.widths.shape[-1] == g.n_chunks(model.cfg, n_samples) == len(g.chunk_spans(model.cfg, n_samples))
+    assert out.width_idx.shape[-1] == g.n_chunks(model.cfg, n_samples) == len(g.chunk_spans(model.cfg, n_samples))
 
 
 def test_chunked_frames_is_the_same_on_a_traced_tensor() -> None:

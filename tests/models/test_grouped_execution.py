@@ -100,16 +100,16 @@ def test_gate_decisions_are_used_and_reported(tiny_model: DSN) -> None:
     mix = torch.randn(2, 5000)
     with torch.no_grad():
         out = tiny_model(mix)
-        again = tiny_model(mix, out.widths)
-    assert out.widths.shape == (2, tiny_model.cfg.n_blocks, tiny_model.n_chunks(5000))
-    assert out.gate_probs.shape == (*out.widths.shape, len(tiny_model.cfg.widths))
+        again = tiny_model(mix, out.width_idx)
+    assert out.width_idx.shape == (2, tiny_model.cfg.n_blocks, tiny_model.n_chunks(5000))
+    assert out.gate_probs.shape == (*out.width_idx.shape, len(tiny_model.cfg.widths))
     torch.testing.assert_close(out.estimates, again.estimates, rtol=1e-5, atol=1e-6)
 
 
 def test_budget_moves_gates_to_cheaper_widths(tiny_model: DSN) -> None:
     mix = torch.randn(1, 8000)
     with torch.no_grad():
-        wide = tiny_model(mix, budget=0.0).widths.float().mean()
-        slim = tiny_model(mix, budget=100.0).widths.float().mean()
+        wide = tiny_model(mix, budget=0.0).width_idx.float().mean()
+        slim = tiny_model(mix, budget=100.0).width_idx.float().mean()
     assert slim < wide
     assert slim == 0.0

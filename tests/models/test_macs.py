@@ -28,7 +28,7 @@ def test_mixed_assignment_matches_counter(slim_inter: bool) -> None:
 def test_gated_run_counts_the_gate_and_chosen_widths() -> None:
     model = DSN(get_config("tiny", n_heads=4)).eval()
     mix = torch.randn(1, N_SAMPLES)
-    chosen = model(mix).widths[0]
+    chosen = model(mix).width_idx[0]
     assert count_macs(model.cfg, chosen.numpy(), N_SAMPLES, gated=True) == measured_macs(model, mix, None)
 
 

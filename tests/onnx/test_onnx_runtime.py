@@ -26,9 +26,9 @@ def test_gated_matches_torch_at_several_budgets(exported: Exported, n_samples: i
         with torch.inference_mode():
             ref = exported.model(torch.from_numpy(mix), budget=budget)
         out = exported.runtime(mix, budget=budget)
-        np.testing.assert_array_equal(out.widths, ref.widths.numpy())
+        np.testing.assert_array_equal(out.width_idx, ref.width_idx.numpy())
         _assert_close(out.estimates, ref.estimates)
-        chosen |= {tuple(np.unique(out.widths))}
+        chosen |= {tuple(np.unique(out.width_idx))}
     if n_samples > 1000:
         assert any(len(c) > 1 for c in chosen), f"no budget mixed widths: {chosen}; the grouping goes untested"
 
@@ -40,7 +40,7 @@ def test_each_static_width_matches_torch(exported: Exported, n_samples: int) -> 
         with torch.inference_mode():
             ref = exported.model(torch.from_numpy(mix), width)
         out = exported.runtime(mix, width)
-        assert (out.widths == exported.model.cfg.width_index(width)).all()
+        assert (out.width_idx == exported.model.cfg.width_index(width)).all()
         _assert_close(out.estimates, ref.estimates)
 
 
@@ -51,7 +51,7 @@ def test_forced_per_chunk_widths_match_torch(exported: Exported) -> None:
     with torch.inference_mode():
         ref = exported.model(torch.from_numpy(mix), index)
     out = exported.runtime(mix, index.numpy())
-    np.testing.assert_array_equal(out.widths, index.numpy())
+    np.testing.assert_array_equal(out.width_idx, index.numpy())
     _assert_close(out.estimates, ref.estimates)
 
 

@@ -46,7 +46,7 @@ def _gate_stats(path: Path) -> tuple[float, float, float]:
                 silent.append(cost[k].item())
             elif s >= c and e <= b:
                 overlap.append(cost[k].item())
-        gmacs.append(gmac_per_second(model.cfg, out.widths[0].numpy(), mix.shape[-1], gated=True))
+        gmacs.append(gmac_per_second(model.cfg, out.width_idx[0].numpy(), mix.shape[-1], gated=True))
     return float(np.mean(silent)), float(np.mean(overlap)), float(np.mean(gmacs))
 
 
