@@ -81,9 +81,13 @@ class Separator:
     def _separate_window(self, audio: np.ndarray, sr: int, budget: float) -> WindowResult:
         mono = audio.mean(0) if audio.ndim == 2 else audio
         x = resample(mono.astype(np.float32), sr, self.sample_rate)
-        est, width_idx = self.net.run(x, self.width, budget)
+        est, width_idx = self._forward(x, budget)
         est = resample(match_mixture_level(est, x), self.sample_rate, sr)
         return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1])
+
+    def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
+        """One mixture [T] -> (estimates [n_src, T], width indices [R, C]): the gates decide, or ``self.width``."""
+        return self.net.run(x, self.width, budget)
 
     # ---- any length ---------------------------------------------------------------------------
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
