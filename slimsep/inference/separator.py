@@ -164,7 +164,8 @@ class Separator:
                   "gmac_per_s": macs / 1e9 / processed, "overlap_overhead": processed / seconds - 1,
                   "gmac_per_s_with_overlap": macs / 1e9 / seconds,
                   "real_time_factor": elapsed / seconds, "warm_up_s": round(warm_up, 3), "budget": budget,
-                  "downmix": downmix.note or "mean of the channels",
+                  "downmix": "mean" if downmix.channel is None else f"channel {downmix.channel + 1}",
+                  "notes": [downmix.note] if downmix.note else [],
                   "width_share": {f"{w:g}": float(n / max(1, counts.sum())) for w, n in zip(cfg.widths, counts)},
                   "widths_over_time": [[round(t, 3), w] for t, w in timeline]}
         self.last_report = report
