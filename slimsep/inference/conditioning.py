@@ -81,6 +81,6 @@ class Downmix:
         if mean_energy == 0 or of_mean >= mean_energy * 10 ** (-CANCEL_DB / 10):
             return cls()
         loudest = int(np.argmax(per_channel))
-        below = 10 * np.log10(mean_energy / max(of_mean, 1e-300))
-        return cls(loudest, f"the channels cancel when averaged (their mean is {min(below, 300):.0f} dB below them, "
-                            f"e.g. antiphase stereo): separated channel {loudest + 1} alone")
+        below = f"{10 * np.log10(mean_energy / of_mean):.0f} dB below them" if of_mean > 0 else "silent"
+        return cls(loudest, f"the channels cancel when averaged (their mean is {below}, e.g. antiphase stereo): "
+                            f"separated channel {loudest + 1} alone")
