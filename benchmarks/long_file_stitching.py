@@ -3,10 +3,11 @@
     python benchmarks/long_file_stitching.py [--model default] [--seconds 36] [--b-from 12]
 
 Talker A (codec2-examples ve9qrp.wav) speaks throughout, talker B (david4.wav) from ``--b-from`` s, at equal RMS;
-the mixture goes through ``Separator.separate`` (10 s windows, 2 s overlap). For each 2 s bin the table gives, per
+the mixture goes through ``Separator.separate`` (windows of at most 10 s sharing 2 s). For each 2 s bin the table gives, per
 output, the signed share of talker A's and talker B's energy it carries (<out, ref> / <ref, ref>: 1 = the talker
-at its level, negative = sign-inverted), the output that holds A, and the SNR at which the outputs add up to the
-mixture, and the PIT SI-SDRi over the span where both talk. Fetch the recordings once with `slimsep data fetch codec2-examples`.
+at its level, negative = sign-inverted) and the output that holds A; above it, the SNR at which the outputs add
+up to the mixture and the PIT SI-SDRi over the span where both talk. Fetch the recordings once with
+`slimsep data fetch codec2-examples`.
 """
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def main() -> None:
     print(f"{report['windows']} windows; outputs add up to the mixture at "
           f"{10 * np.log10(np.sum(mix ** 2) / np.sum((mix - est.sum(0)) ** 2)):.1f} dB SNR; SI-SDRi "
           f"{scores['si_sdri']:.2f} dB from {args.b_from:g} s on (both talkers, one output order for the whole span)")
-    print("| seconds | A in out 1 | A in out 2 | B in out 1 | B in out 2 | A mostly in |\n|---|---:|---:|---:|---:|---|")
+    print("| seconds | A in out 1 | A in out 2 | B in out 1 | B in out 2 | A mostly in |")
+    print("|---|---:|---:|---:|---:|---|")
     for s in range(0, mix.size - step + 1, step):
         cut = slice(s, s + step)
         a1, a2, b1, b2 = (share(est[k, cut], refs[r, cut]) for r in (0, 1) for k in (0, 1))
