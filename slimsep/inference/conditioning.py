@@ -4,9 +4,9 @@
   same samples give the same result.
 - DC and sub-audio are removed with a zero-phase Butterworth high-pass (``HIGHPASS_HZ``, order 4, scipy
   ``sosfiltfilt``), and each window reaches the network at one fixed RMS (``TARGET_DBFS``, the level of the
-  training mixtures: the simulator puts the louder talker at -25 dBFS RMS). The networks are not gain-invariant (encoder bias, norm epsilon),
-  so without this the shipped model's SI-SDRi fell from 5.8 dB at -20 dBFS to 0.4 dB at -50 dBFS and its gates went
-  slim on quiet input. The level is restored afterwards by ``match_mixture_level``.
+  training mixtures: the simulator puts the louder talker at -25 dBFS RMS). The networks are not gain-invariant
+  (encoder bias, norm epsilon), so without this the shipped model's SI-SDRi fell from 5.8 dB at -20 dBFS to 0.4 dB
+  at -50 dBFS and its gates went slim on quiet input. The level is restored afterwards by ``match_mixture_level``.
 - SI-SDR is invariant to the estimate's sign, so a network trained with it may output -s: each estimate's sign is
   chosen so that it correlates positively with the (high-passed) mixture, as a talker in it does.
 - Channels are averaged, unless the average is far below the channels (antiphase, right = -left): then the loudest
