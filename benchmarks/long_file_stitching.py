@@ -5,8 +5,8 @@
 Talker A (codec2-examples ve9qrp.wav) speaks throughout, talker B (david4.wav) from ``--b-from`` s, at equal RMS;
 the mixture goes through ``Separator.separate`` (windows of at most 10 s sharing 2 s). For each 2 s bin the table
 gives, per output, the signed share of talker A's and talker B's energy it carries (<out, ref> / <ref, ref>: 1 =
-the talker at its level, negative = sign-inverted) and the output that holds A; above it, the SNR at which the outputs add
-up to the mixture and the PIT SI-SDRi over the span where both talk. Fetch the recordings once with
+the talker at its level, negative = sign-inverted) and the output that holds A; above it, the SNR at which the
+outputs add up to the mixture and the PIT SI-SDRi over the span where both talk. Fetch the recordings once with
 `slimsep data fetch codec2-examples`.
 """
 from __future__ import annotations
