@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slimsep.errors import SlimsepError
+
 
 @dataclass(frozen=True)
 class Window:
@@ -25,7 +27,11 @@ class Window:
 def plan_windows(n_samples: int, window: int, overlap: int) -> list[Window]:
     """The fewest windows of at most ``window`` samples that cover the input, consecutive ones sharing exactly
     ``overlap`` samples (so the re-processed audio is ``overlap`` per border, as documented), of equal length
-    within a sample: k = ceil((n - overlap) / (window - overlap)) windows with borders spread evenly."""
+    within a sample: k = ceil((n - overlap) / (window - overlap)) windows with borders spread evenly.
+    Raises SlimsepError unless 0 <= overlap < window."""
+    if not 0 <= overlap < window:
+        raise SlimsepError(f"window overlap must be at least 0 and shorter than the window ({overlap} samples of "
+                           f"{window})")
     if n_samples <= window:
         return [Window(0, n_samples, 0)]
     k = -(-(n_samples - overlap) // (window - overlap))

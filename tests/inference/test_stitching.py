@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slimsep.errors import SlimsepError
 from slimsep.inference.stitching import Stitcher, plan_windows
 
 
@@ -73,3 +74,9 @@ def test_windows_share_exactly_the_asked_overlap(seconds: float) -> None:
     for prev, cur in zip(windows, windows[1:]):
         assert cur.overlap_before == prev.end - cur.start == 2 * sr
     assert len(windows) == -(-(int(seconds * sr) - 2 * sr) // (8 * sr))  # no more windows than needed
+
+
+@pytest.mark.parametrize("overlap", [-1, 400, 500])
+def test_overlap_must_be_shorter_than_the_window(overlap: int) -> None:
+    with pytest.raises(SlimsepError, match="overlap"):
+        plan_windows(1000, window=400, overlap=overlap)
