@@ -49,4 +49,6 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             continue
         print(f"{path} -> {', '.join(str(p) for p in outs.values())}")
+        for note in separator.last_report.get("notes", []):
+            print(f"slimsep: note: {path}: {note}", file=sys.stderr)
     return 1 if failures else 0

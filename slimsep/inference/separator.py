@@ -1,10 +1,13 @@
 """``Separator``: separate recordings of any rate, channel count and length with a slimsep model.
 
 Policies (also in docs/inference.md):
-- Channels: averaged to mono (up to 8 channels); the model separates one mixture channel.
+- Channels: averaged to mono (up to 8 channels); the model separates one mixture channel. Channels that cancel
+  when averaged (antiphase) are not averaged: the loudest one is used and the report says so.
+- Level: DC and sub-audio removed and each window brought to one RMS before the network, restored after; each
+  estimate's sign made to agree with the mixture (``conditioning``).
 - Rate: resampled to the model's rate with soxr and the estimates back to the input's rate.
-- Length: windows of ``window`` seconds sharing ``overlap`` seconds, stitched with a cross-fade and a consistent
-  speaker order; memory does not grow with the input length.
+- Length: windows of at most ``window`` seconds sharing exactly ``overlap`` seconds, stitched with a cross-fade
+  and a consistent speaker order and sign; memory does not grow with the input length.
 - Gain: each window's estimates get the one gain that makes their energies add up to the mixture's, so they come
   out near their talkers' level in the input and keep their relative level. A network trained with a
   scale-invariant loss leaves its output gain free (the shipped model's raw estimates are ~20 dB louder than its
@@ -30,6 +33,7 @@ from slimsep.atomic import atomic_path, write_text_atomic
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import SlimsepError
 from slimsep.inference.backends import Backend, as_backend, load_backend
+from slimsep.inference.conditioning import Downmix, as_float_audio, highpass, network_gain, orient
 from slimsep.inference.files import check_outputs, output_paths, validate_input
 from slimsep.inference.report import WidthLog
 from slimsep.inference.stitching import Stitcher, plan_windows
@@ -62,6 +66,8 @@ class Separator:
         self.backend, self.model, self.cfg = self.net.name, self.net.model, self.net.cfg  # "torch"|"onnx", DSN|OnnxDSN
         self.width = width
         self.device, self.window, self.overlap, self.name = device, window, overlap, name or self.cfg.name
+        self.warm_up_s: float | None = None  # seconds the one-off first call took (None: not warmed up yet)
+        self.last_report: dict = {}
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", backend: str = "torch",
@@ -78,10 +84,14 @@ class Separator:
         return self.cfg.sample_rate
 
     # ---- one window ---------------------------------------------------------------------------
-    def _separate_window(self, audio: np.ndarray, sr: int, budget: float) -> WindowResult:
-        mono = audio.mean(0) if audio.ndim == 2 else audio
-        x = resample(mono.astype(np.float32), sr, self.sample_rate)
-        est, width_idx = self._forward(x, budget)
+    def _separate_window(self, audio: np.ndarray, sr: int, budget: float, downmix: Downmix) -> WindowResult:
+        """[channels, n] at ``sr`` -> estimates [S, n]: high-passed, at ``TARGET_DBFS`` into the network, each
+        estimate's sign agreeing with the mixture, then at the mixture's level (``conditioning``)."""
+        mono = downmix(audio)
+        x = highpass(resample(mono.astype(np.float32), sr, self.sample_rate), self.sample_rate)
+        gain = network_gain(x)
+        est, width_idx = self._forward(x * np.float32(gain), budget)
+        est = orient(est, x) if gain else np.zeros_like(est)
         est = resample(match_mixture_level(est, x), self.sample_rate, sr)
         return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1])
 
@@ -89,30 +99,50 @@ class Separator:
         """One mixture [T] -> (estimates [n_src, T], width indices [R, C]): the gates decide, or ``self.width``."""
         return self.net.run(x, self.width, budget)
 
+    def warm_up(self) -> float:
+        """Run the network once on 1 s of noise, so one-off costs (allocations, kernel choice, lazy imports) stay
+        out of the timed separation; returns and keeps the seconds it took. Called by the first separation."""
+        if self.warm_up_s is None:
+            started = time.perf_counter()
+            noise = np.random.default_rng(0).standard_normal(self.sample_rate).astype(np.float32)
+            self._separate_window(noise, self.sample_rate, 0.0, Downmix())
+            self.warm_up_s = time.perf_counter() - started
+        return self.warm_up_s
+
     # ---- any length ---------------------------------------------------------------------------
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
              sink: Callable[[np.ndarray], None]) -> dict:
+        """Separate ``n_samples`` read window by window into ``sink``; returns the report (docs/inference.md)."""
         windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
         stitcher, log = Stitcher(), WidthLog(self.cfg, gated=self.width is None)
+        warm_up = self.warm_up()
         started = time.perf_counter()
+        downmix = Downmix.plan(read, n_samples)
         for i, w in enumerate(windows):
-            result = self._separate_window(read(w.start, w.end), sr, budget)
+            result = self._separate_window(read(w.start, w.end), sr, budget, downmix)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
             sink(stitcher.push(result.estimates, w.overlap_before, after))
             log.add(result.width_idx, result.n_model, w.start, w.end, w.overlap_before, after, sr)
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
-        return {"model": self.name, "backend": self.backend, "sample_rate_in": sr,
-                "sample_rate_model": self.cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
-                "gmac_per_s": log.macs / 1e9 / seconds,
-                "real_time_factor": elapsed / seconds, "budget": budget,
-                "width_share": log.width_share(), "widths_over_time": log.widths_over_time()}
+        processed = sum(w.end - w.start for w in windows) / sr
+        report = {"model": self.name, "backend": self.backend, "sample_rate_in": sr,
+                  "sample_rate_model": self.cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
+                  "overlap_s": self.overlap if len(windows) > 1 else 0.0,
+                  "gmac_per_s": log.macs / 1e9 / processed, "overlap_overhead": processed / seconds - 1,
+                  "gmac_per_s_with_overlap": log.macs / 1e9 / seconds,
+                  "real_time_factor": elapsed / seconds, "warm_up_s": round(warm_up, 3), "budget": budget,
+                  "downmix": "mean" if downmix.channel is None else f"channel {downmix.channel + 1}",
+                  "notes": [downmix.note] if downmix.note else [],
+                  "width_share": log.width_share(), "widths_over_time": log.widths_over_time()}
+        self.last_report = report
+        return report
 
     # ---- public API ---------------------------------------------------------------------------
     def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,
                  budget: float = 0.0) -> tuple[np.ndarray, dict]:
         """``waveform`` [samples] or [channels, samples] -> (estimates [n_src, samples] at ``sample_rate``, report)."""
-        audio = np.asarray(waveform.detach().cpu() if hasattr(waveform, "detach") else waveform, np.float32)
+        audio = as_float_audio(waveform.detach().cpu().numpy() if hasattr(waveform, "detach") else waveform)
         audio = audio[None] if audio.ndim == 1 else audio
         if audio.ndim != 2:
             raise SlimsepError(f"waveform must be [samples] or [channels, samples], got shape {audio.shape}")

@@ -61,7 +61,13 @@ def test_cli_errors_are_one_line(model_file: Path, export_dir: Path, tmp_path: P
 
 NO_TORCH = """
 import sys
-sys.modules["torch"] = None  # any import of torch now fails
+
+class NoTorch:  # any import of torch now fails, as where it is not installed ('torch' stays out of sys.modules,
+    def find_spec(self, name, path=None, target=None):  # which scipy inspects)
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+
+sys.meta_path.insert(0, NoTorch())
 import numpy as np
 from slimsep.cli.main import main
 from slimsep.inference import Separator
