@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import write_text_atomic
+from slimsep.audio import write_json_atomic, write_text_atomic
 from slimsep.errors import SlimsepError
 
 METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
@@ -57,8 +57,8 @@ def _condition_key(name: str) -> tuple:
 
 def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path) -> None:
     """``summary.json``, ``points.json`` (label -> kind, for merging reports later) and ``summary.md``."""
-    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    write_text_atomic(out_dir / "points.json", json.dumps(kinds, indent=2) + "\n")
+    write_json_atomic(out_dir / "summary.json", summary, indent=2)
+    write_json_atomic(out_dir / "points.json", kinds, indent=2)
     parts = ["# slimsep evaluation", "", "Cells: mean SI-SDRi [dB] / GMAC per second of audio.", "",
              markdown_table(summary, "si_sdri")]
     if any("sdri" in per.get("all", {}) for per in summary.values()):
