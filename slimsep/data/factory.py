@@ -1,7 +1,8 @@
 """Build a dataset from a plain dict (the ``data:`` section of a training YAML, or CLI arguments).
 
 One entry point keeps training, evaluation and the CLI independent of which corpus a user has: each corpus registers
-a builder ``(spec, split) -> Dataset`` under its name.
+a builder ``(spec, split) -> Dataset`` under its name, with the keys it reads (so a misspelt key in a config is an
+error, not a silent default: slimsep.training.config).
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from slimsep.errors import SlimsepError
 
 Builder = Callable[[Mapping[str, Any], str], Dataset]
 BUILDERS: dict[str, Builder] = {}
+BUILDER_KEYS: dict[str, frozenset[str]] = {}  # corpus -> the ``data`` keys its builder reads ("corpus" included)
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Decorator that makes a builder available as ``corpus: <name>``."""
+def register(name: str, keys: tuple[str, ...]) -> Callable[[Builder], Builder]:
+    """Decorator that makes a builder available as ``corpus: <name>``; ``keys``: the spec keys it reads."""
     def wrap(builder: Builder) -> Builder:
         BUILDERS[name] = builder
+        BUILDER_KEYS[name] = frozenset(("corpus", *keys))
         return builder
     return wrap
 
@@ -33,7 +36,8 @@ def build_dataset(spec: Mapping[str, Any], split: str) -> Dataset:
     return BUILDERS[corpus](spec, split)
 
 
-@register("synthetic")
+@register("synthetic", keys=("n_train", "n_valid", "n_test", "seconds", "sample_rate", "overlap", "lead_silence",
+                             "noise_level", "seed"))
 def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
     """Generated two-talker signals; splits differ by seed. Keys: n_items, seconds, overlap, lead_silence."""
     offsets = {"train": 0, "valid": 1_000_000, "test": 2_000_000}
@@ -46,7 +50,8 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
     return SyntheticTwoTalker(int(sizes[split]), shape, seed=int(spec.get("seed", 0)) + offsets[split])
 
 
-@register("open")
+@register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
+                        "condition"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
