@@ -77,6 +77,35 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     return Subset(ConcatDataset(parts), interleaved_order([len(p) for p in parts]))
 
 
+def check_sample_rate(dataset: Dataset, rate: int, label: str) -> None:
+    """Refuse data whose audio is not at the model's ``rate`` (Hz), before any work: a model run at the wrong rate
+    trains or scores without complaint on audio whose pitch and timing it never saw.
+
+    File-backed sets (``PairedFilesDataset``) are judged by their first mixture's header (each file is checked
+    against the set's own rate when read); generated and dynamically mixed sets by the rate they produce.
+    Subsets, concatenations and wrappers (``.dataset``) are looked through. Raises SlimsepError naming ``label``.
+    """
+    from torch.utils.data import ConcatDataset
+
+    from slimsep.audio import audio_info
+
+    if isinstance(dataset, ConcatDataset):
+        for part in dataset.datasets:
+            check_sample_rate(part, rate, label)
+        return
+    if hasattr(dataset, "dataset"):
+        return check_sample_rate(dataset.dataset, rate, label)
+    items = getattr(dataset, "items", None)
+    if items:
+        found, where = audio_info(items[0][1]).samplerate, items[0][1]
+    else:
+        found = getattr(dataset, "sample_rate", None) or getattr(getattr(dataset, "spec", None), "sample_rate", None)
+        where = label
+    if found is not None and int(found) != int(rate):
+        raise SlimsepError(f"{where}: {label} is at {found} Hz, the model runs at {rate} Hz; use data at {rate} Hz "
+                           f"(or a model made for {found} Hz)")
+
+
 def interleaved_order(sizes: list[int]) -> list[int]:
     """Indices into the concatenation of datasets of ``sizes``, round-robin across them.
 
