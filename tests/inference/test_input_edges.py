@@ -122,3 +122,14 @@ def test_outputs_respect_the_umask(tiny_model_file: Path, mixture_wav: Path, tmp
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "o").iterdir()}
     assert set(modes.values()) == {0o644}, modes
     json.loads((tmp_path / "o" / "mix_slimsep.json").read_text())
+
+
+def test_budget_only_ever_makes_the_gates_slimmer(tiny_model_file: Path) -> None:
+    """What --budget does (docs/inference.md): ``B * relative cost`` off each width's logit, so the spend never rises
+    with ``B``, and a budget beyond the logits' spread leaves every chunk at the slimmest width."""
+    sep = Separator.from_pretrained(tiny_model_file, width=None)
+    audio = _noise(16000)
+    spend = [sep.separate(audio, 8000, budget=b)[1] for b in (0.0, 1.0, 3.0, 10.0, 1e4)]
+    gmacs = [r["gmac_per_s"] for r in spend]
+    assert gmacs == sorted(gmacs, reverse=True), gmacs
+    assert spend[-1]["width_share"]["0.125"] == 1.0
