@@ -85,8 +85,8 @@ def _check_level(given: object, valid: dict, prefix: str, where: str, context: s
         raise SlimsepError(f"{where}config entry '{prefix.rstrip('.')}' must be a section (key: value pairs)")
     for key in given:
         if key not in valid:
-            raise SlimsepError(f"{where}unknown config key '{prefix}{key}'{context}"
-                               f"{_nearest(str(key), valid, prefix)}; valid: {', '.join(sorted(map(str, valid)))}")
+            hint = _nearest(str(key), valid, prefix) or f"; valid: {', '.join(sorted(map(str, valid)))}"
+            raise SlimsepError(f"{where}unknown config key '{prefix}{key}'{context}{hint}")
 
 
 def _nearest(key: str, valid: object, prefix: str = "") -> str:
