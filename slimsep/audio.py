@@ -5,6 +5,7 @@ file in the destination folder and renames it, so an interrupted run never leave
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from slimsep.errors import AudioError
+from slimsep.errors import AudioError, SlimsepError
 
 
 def read_audio(
@@ -98,7 +99,7 @@ def write_audio(path: str | Path, data: np.ndarray, sr: int, subtype: str = "FLO
     os.close(fd)
     try:
         sf.write(tmp, frames, sr, subtype=subtype, format="WAV")
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -112,11 +113,33 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | Path, obj: object, indent: int = 1) -> Path:
+    """``obj`` as indented JSON, atomically. NaN and Infinity are not JSON (most readers reject them), so a
+    non-finite number is a :class:`SlimsepError` naming the file, and nothing is written."""
+    try:
+        text = json.dumps(obj, indent=indent, allow_nan=False)
+    except ValueError:
+        raise SlimsepError(f"{path}: refusing to write a number that is not finite (NaN or Infinity)") from None
+    return write_text_atomic(path, text + "\n")
+
+
+def publish(tmp: str | Path, path: str | Path) -> None:
+    """Rename a finished temporary file onto ``path`` with the mode a plain ``open`` would give it.
+
+    ``mkstemp`` creates files readable by their owner only (0600); outputs should follow the umask like any
+    file a tool writes (0644 under the usual umask 022).
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
 
 
 def _short(exc: BaseException) -> str:

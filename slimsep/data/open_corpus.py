@@ -13,7 +13,6 @@ Training mixes on the fly from ``sources/train`` (:class:`DynamicMixDataset`); t
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.audio import write_audio, write_text_atomic
+from slimsep.audio import write_audio, write_json_atomic, write_text_atomic
 from slimsep.data import speech_sources
 from slimsep.data.conditions import CONDITIONS, write_condition
 
@@ -148,5 +147,5 @@ def build_open_corpus(out: Path, n_test: int = 40, n_valid: int = 10, seed: int 
     summary = {"splits": summarise(rows), "conditions": [f"ov{int(o * 100)}_na{int(a * 100)}" for o, a in CONDITIONS],
                "n_test_per_condition": n_test, "n_valid_per_condition": n_valid, "seed": seed,
                "build_seconds": round(time.time() - start, 1)}
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(out / "summary.json", summary, indent=2)
     return summary

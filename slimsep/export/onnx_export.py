@@ -7,7 +7,6 @@ TorchScript exporter (``dynamo=False``): the dynamo exporter needs ``onnxscript`
 from __future__ import annotations
 
 import copy
-import json
 import os
 import tempfile
 import warnings
@@ -20,7 +19,7 @@ import torch
 from torch import nn
 
 from slimsep import __version__
-from slimsep.audio import write_text_atomic
+from slimsep.audio import publish, write_json_atomic
 from slimsep.errors import SlimsepError
 from slimsep.export import graphs
 from slimsep.inference.files import writable_folder
@@ -62,7 +61,7 @@ def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, over
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "slimsep_version": str(__version__),
                 "opset": opset, "model_name": model.cfg.name, "config": model.cfg.to_dict(),
                 "costs": width_costs(model.cfg), "width": width, "graphs": names}
-    return write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    return write_json_atomic(folder / MANIFEST, manifest)
 
 
 def _prepare(folder: Path, overwrite: bool) -> Path:
@@ -83,7 +82,7 @@ def _export_graph(spec: GraphSpec, folder: Path, opset: int) -> None:
         torch.onnx.export(spec.module, spec.args, tmp, dynamo=False, opset_version=opset,
                           input_names=list(spec.inputs), output_names=list(spec.outputs),
                           dynamic_axes={**spec.inputs, **spec.outputs})
-        os.replace(tmp, folder / spec.file)
+        publish(tmp, folder / spec.file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from slimsep import __version__
+from slimsep.audio import publish
 from slimsep.errors import SlimsepError
 from slimsep.models.config import ModelConfig
 from slimsep.models.dsn import DSN
@@ -45,7 +46,7 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
     os.close(fd)
     try:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
