@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from slimsep.data import game_formats, voice_labels
-from slimsep.data.debian import fetch_package
+from slimsep.data.debian import cache_dir, fetch_package
 from slimsep.data.speech_sources import Speaker, file_clip, memory_clip, to_rate
 
 RATE = 8000  # the rate clips are kept at when held in memory
@@ -90,13 +90,36 @@ def _bass_chunk(args: tuple[str, list[game_formats.SkyEntry]]) -> list[tuple[np.
     return out
 
 
-def bass(seed: int = 0, limit: int | None = None) -> Iterator[Speaker]:
-    """Beneath a Steel Sky's speech in ``BASS_VOICES`` clustered voices (estimates), decoded in two processes."""
-    folder = fetch_package("beneath-a-steel-sky") / "usr/share/scummvm/beneath-a-steel-sky"
+def _decode_bass(folder: Path, limit: int | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(8 kHz trimmed clip, features) per speech entry, decoded in two processes.
+
+    The pure-Python RNC decoder needs minutes for the whole game, so the result of a full decode is kept next to the
+    package cache (``decoded/beneath-a-steel-sky-8k.npz``, int16) and read back on later builds.
+    """
+    cached = cache_dir() / "decoded" / "beneath-a-steel-sky-8k.npz"
+    if limit is None and cached.is_file():
+        with np.load(cached) as z:
+            audio, ends, feats = z["audio"], z["ends"], z["features"]
+        starts = np.concatenate([[0], ends[:-1]])
+        return [((audio[a:b] / 32767.0).astype(np.float32), f) for a, b, f in zip(starts, ends, feats)]
     entries = game_formats.sky_speech_entries(folder / "sky.dnr")[:limit]
     chunks = [(str(folder / "sky.dsk"), entries[i:i + 100]) for i in range(0, len(entries), 100)]
     with get_context("fork").Pool(min(WORKERS, os.cpu_count() or 1)) as pool:
         decoded = [item for chunk in pool.map(_bass_chunk, chunks) for item in chunk]
+    if limit is None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".part.npz")
+        np.savez(tmp, audio=np.concatenate([np.round(np.clip(a, -1, 1) * 32767).astype(np.int16) for a, _ in decoded]),
+                 ends=np.cumsum([a.shape[0] for a, _ in decoded]), features=np.stack([f for _, f in decoded]))
+        tmp.replace(cached)
+        decoded = _decode_bass(folder, None)  # the same int16-rounded audio as later builds read
+    return decoded
+
+
+def bass(seed: int = 0, limit: int | None = None) -> Iterator[Speaker]:
+    """Beneath a Steel Sky's speech in ``BASS_VOICES`` clustered voices (estimates)."""
+    folder = fetch_package("beneath-a-steel-sky") / "usr/share/scummvm/beneath-a-steel-sky"
+    decoded = _decode_bass(folder, limit)
     labels = voice_labels.cluster_voices(np.stack([f for _, f in decoded]), BASS_VOICES, seed)
     for k in range(BASS_VOICES):
         members = [i for i in np.flatnonzero(labels == k)]

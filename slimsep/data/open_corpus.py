@@ -97,14 +97,18 @@ def join_utterances(clips: list[np.ndarray], rng: np.random.Generator, sr: int,
     out, current, target = [], [], rng.uniform(*seconds) * sr
     gap = np.zeros(int(GAP * sr), np.float32)
     for clip in (piece for c in clips for piece in split_long(c, sr, seconds[1], rng, seconds[0])):
-        if current and sum(c.shape[0] for c in current) + clip.shape[0] > seconds[1] * sr:
-            out.append(np.concatenate(current[:-1]))  # adding this clip would overshoot the longest length
-            current, target = [], rng.uniform(*seconds) * sr
-        current.extend([clip, gap])
-        if sum(c.shape[0] for c in current) >= target:
+        length = sum(c.shape[0] for c in current)  # joined so far, with one trailing pause
+        if length + clip.shape[0] > seconds[1] * sr:  # adding this clip would overshoot the longest length
+            if length - gap.shape[0] < seconds[0] * sr:
+                out.append(clip)  # a long piece (about 3 s or more) stands alone
+                continue
             out.append(np.concatenate(current[:-1]))
             current, target = [], rng.uniform(*seconds) * sr
-    if current and sum(c.shape[0] for c in current) >= seconds[0] * sr:
+        current.extend([clip, gap])
+        if sum(c.shape[0] for c in current) - gap.shape[0] >= target:
+            out.append(np.concatenate(current[:-1]))
+            current, target = [], rng.uniform(*seconds) * sr
+    if current and sum(c.shape[0] for c in current) - gap.shape[0] >= seconds[0] * sr:
         out.append(np.concatenate(current[:-1]))
     return out
 
