@@ -3,7 +3,11 @@
 Who speaks, per source (details in docs/data.md):
 
 - ``drascula`` / ``drascula-italian`` / ``drascula-spanish``: the ``*.ALS`` file-name prefix names the role (no
-  prefix = the protagonist, ``S`` = sound effects, skipped); each dub is its own cast; links to ``../en`` are skipped.
+  prefix = the protagonist, ``S`` = sound effects, skipped). Spanish is its own cast (links to ``../en`` skipped).
+  Italian re-recorded three roles only (B, BJ, P); its other files are the English audio again (within 0.7 % of
+  the English file's length, measured), so only those three roles are read. In both dubs a file within 1 % of the
+  English file's length is taken for the shared English audio and skipped (43 Spanish files are within 0.1 %:
+  effects, screams and the ``F`` lines), so no recording is in training and test at once.
 - ``beneath-a-steel-sky``: speech is not labelled by file number, so clips are grouped by k-means on voice features
   (:mod:`slimsep.data.voice_labels`); these voices are estimates and stay in training.
 - ``tuxpaint-stamps-default``: one set of spoken stamp names per language (``*_desc_<lang>.ogg``); Greek and Bulgarian
@@ -30,6 +34,7 @@ RATE = 8000  # the rate clips are kept at when held in memory
 # Drascula roles by file-name prefix; genders from the story where the character is known, else from pitch.
 DRASCULA_KNOWN = {"": "m", "BJ": "f", "D": "m", "I": "m", "VB": "m"}
 DRASCULA_SKIP = {"S"}  # sound effects
+DRASCULA_REDUBBED = {"it": {"B", "BJ", "P"}}  # roles a partial dub re-recorded; the rest repeats the English audio
 BASS_VOICES = 10  # k-means clusters for Beneath a Steel Sky
 TUXPAINT_SKIP = {"el", "bg", "es"}  # el, bg: held out elsewhere; es: heavily clipped
 TUXPAINT_GENDERS = {"be": "f", "da": "m", "fr": "m"}  # Kseniya Buraya, Joe Dalton, Jacques Chion (changelog)
@@ -61,15 +66,24 @@ def _drascula_role(name: str) -> str:
 def drascula(package: str, lang: str) -> Iterator[Speaker]:
     """One speaker per role of one Drascula dub (links to another dub's audio skipped)."""
     folder = fetch_package(package) / "usr/share/scummvm/drascula" / lang
+    english = None if lang == "en" else fetch_package("drascula") / "usr/share/scummvm/drascula/en"
     roles: dict[str, list[Path]] = {}
     for path in sorted(folder.glob("*.ALS")):
-        if path.is_symlink() or _drascula_role(path.name) in DRASCULA_SKIP:
+        role = _drascula_role(path.name)
+        if path.is_symlink() or role in DRASCULA_SKIP or role not in DRASCULA_REDUBBED.get(lang, {role}):
             continue
-        roles.setdefault(_drascula_role(path.name), []).append(path)
+        if english is not None and _same_length(path, english / path.name):
+            continue  # the English recording again
+        roles.setdefault(role, []).append(path)
     for role, paths in sorted(roles.items()):
         speaker = Speaker(f"drascula_{lang}_{role or 'hero'}", "u", lang, source="drascula")
         speaker.clips = [_als_clip(p) for p in paths]
         yield _with_gender(speaker, DRASCULA_KNOWN.get(role))
+
+
+def _same_length(path: Path, other: Path, tolerance: float = 0.01) -> bool:
+    """True when ``other`` exists and its size is within ``tolerance`` of ``path``'s."""
+    return other.is_file() and abs(path.stat().st_size / max(other.stat().st_size, 1) - 1) <= tolerance
 
 
 def _als_clip(path: Path):  # noqa: ANN202 (a Clip)
@@ -94,7 +108,7 @@ def _decode_bass(folder: Path, limit: int | None) -> list[tuple[np.ndarray, np.n
     """(8 kHz trimmed clip, features) per speech entry, decoded in two processes.
 
     The pure-Python RNC decoder needs minutes for the whole game, so the result of a full decode is kept next to the
-    package cache (``decoded/beneath-a-steel-sky-8k.npz``, int16) and read back on later builds.
+    package cache (``<cache>/debian/decoded/beneath-a-steel-sky-8k.npz``, int16) and read back on later builds.
     """
     cached = cache_dir() / "decoded" / "beneath-a-steel-sky-8k.npz"
     if limit is None and cached.is_file():

@@ -19,11 +19,12 @@ from slimsep.data.debian import fetch_package
 
 # Held-out voices. Test: the whole Spanish dub of Drascula (unseen cast) plus the two test voices of the first
 # corpus. Validation: voices of sources that training also has (other roles of the same dub, other languages of the
-# same word lists), both genders. Everyone else trains.
+# same word lists), both genders, in languages where the other word-list package has no set (the same person may
+# have recorded a language for both Tux Paint and KTuberling). Everyone else trains.
 TEST_SPEAKERS = {"fillets_nl_v", "asterisk_fr_June"}
 TEST_PREFIXES = ("drascula_es_",)
 VALID_SPEAKERS = {"fillets_cs_v", "asterisk_ru_IvrvoiceRU", "drascula_en_BJ", "drascula_en_VB",
-                  "tuxpaint_ro", "ktuberling_lt"}
+                  "tuxpaint_be", "ktuberling_nn", "ktuberling_wa"}
 FOTAQ_MAX_LINES = 2000  # bounds the build time; FOTAQ voices are low-bitrate, used for training only
 
 Clip = Callable[[], tuple[np.ndarray, int]]  # reads one clip: (mono float32 audio, sample rate)
