@@ -49,11 +49,14 @@ def _open_corpus(args: argparse.Namespace) -> int:
 def format_summary(summary: dict) -> str:
     """Markdown tables: per split (hours, files, voices by gender), per split and source when the corpus has them
     (voices certain / estimated), then the speakers; a corpus built before the source table prints without it."""
-    lines = ["| split | hours | files | voices | f / m / unknown |", "|---|---:|---:|---:|---|"]
+    lines = ["| split | hours | files | voices | f / m / unknown | certain / estimated |", "|---|---:|---:|---:|---|---|"]
     for name, s in sorted(summary["splits"].items()):
         genders = list(s["speakers"].values())
         counts = " / ".join(str(genders.count(g)) for g in "fmu") if genders else "-"
-        lines.append(f"| {name} | {s['hours']:.2f} | {s['files']} | {len(genders) or '-'} | {counts} |")
+        by_source = summary.get("sources", {}).get(name.split("_", 1)[1], {}) if genders else {}
+        labels = (f"{sum(t['certain'] for t in by_source.values())} / "
+                  f"{sum(t['estimated'] for t in by_source.values())}") if by_source else "-"
+        lines.append(f"| {name} | {s['hours']:.2f} | {s['files']} | {len(genders) or '-'} | {counts} | {labels} |")
     if "sources" in summary:
         lines += ["", "| split | source | hours | files | voices | f / m / unknown | certain / estimated | "
                   "gender from pitch |", "|---|---|---:|---:|---:|---|---|---:|"]
