@@ -16,6 +16,7 @@ import soundfile as sf
 
 from slimsep.audio import resample
 from slimsep.data.debian import fetch_package
+from slimsep.errors import SlimsepError
 
 # Held-out voices. Test: the whole Spanish dub of Drascula (unseen cast) plus the two test voices of the first
 # corpus. Validation: voices of sources that training also has (other roles of the same dub, other languages of the
@@ -53,8 +54,12 @@ def memory_clip(audio: np.ndarray, sr: int) -> Clip:
 
 
 def file_clip(path: Path) -> Clip:
+    """A clip read from an audio file; a broken or truncated file is a SlimsepError naming it."""
     def read() -> tuple[np.ndarray, int]:
-        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        try:
+            audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, ValueError, EOFError) as exc:
+            raise SlimsepError(f"{path}: unreadable audio ({str(exc).splitlines()[0][:200]})") from None
         return audio.mean(1), sr
     return read
 

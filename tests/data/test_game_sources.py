@@ -10,6 +10,7 @@ import soundfile as sf
 from slimsep.data import game_formats as gf
 from slimsep.data import game_sources, speech_sources
 from slimsep.data.speech_sources import Speaker
+from slimsep.errors import SlimsepError
 
 
 def _als(path: Path, seconds: float, f0: float = 120.0) -> None:
@@ -115,3 +116,11 @@ def test_bass_voices_are_clustered_estimates_and_the_decode_is_cached(packages: 
     monkeypatch.setattr(gf, "read_sky_speech", lambda *a: pytest.fail("decoded again despite the cache"))
     again = list(game_sources.bass())
     np.testing.assert_array_equal(again[0].clips[0]()[0], voices[0].clips[0]()[0])
+
+
+def test_broken_audio_file_is_one_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "cat_desc_da.ogg"
+    _ogg(path)
+    path.write_bytes(path.read_bytes()[:60])  # truncated inside the first Ogg page
+    with pytest.raises(SlimsepError, match=r"cat_desc_da.ogg: unreadable audio"):
+        speech_sources.file_clip(path)()
