@@ -2,9 +2,11 @@
 
 Layout under the output folder::
 
-    sources/{train,valid,test}/<speaker>/<speaker>_<n>.wav   3-6 s utterances, trimmed clips joined by short pauses
+    sources/{train,valid,test}/<speaker>/<speaker>_<n>.wav   3-6 s utterances at -26 dBFS active-speech RMS
     noise/{train,valid,test}/<name>.wav                      urban ambience and music at 8 kHz
-    manifest.csv                                             path, speaker, gender, language, split, seconds
+    manifest.csv                                             path, speaker, gender, language, split, samples,
+                                                             seconds, source, voice (certain|estimated),
+                                                             gender_from (data|pitch)
     {valid,test}/ov{100,50,25}_na{0,50,100}/{mix_clean,mix_both,s1,s2,noise}/<id>.wav + metadata.csv
     summary.json
 
@@ -125,12 +127,12 @@ def _speaker_utterances(speaker: speech_sources.Speaker, rng: np.random.Generato
     return [normalise_level(u, SAMPLE_RATE) for u in join_utterances(clips, rng, SAMPLE_RATE)]
 
 
-_TODO: list[speech_sources.Speaker] = []  # the speakers the forked writer processes read (inherited, not pickled)
+_SPEAKERS: list[speech_sources.Speaker] = []  # read by the forked writer processes (inherited, not pickled)
 
 
 def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
     out, seed, i = job
-    speaker = _TODO[i]
+    speaker = _SPEAKERS[i]
     rows = []
     for k, utt in enumerate(_speaker_utterances(speaker, np.random.default_rng([seed, i]))):
         rel = Path("sources", speaker.split, speaker.name, f"{speaker.name}_{k:04d}.wav")
@@ -146,11 +148,11 @@ def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
 
 def write_sources(out: Path, seed: int, progress: Callable[[str], None]) -> list[dict]:
     """Write every speaker's utterances into its split (two processes); returns the manifest rows."""
-    _TODO[:] = speech_sources.speakers(seed)
+    _SPEAKERS[:] = speech_sources.speakers(seed)
     rows = []
     with get_context("fork").Pool(min(WORKERS, os.cpu_count() or 1)) as pool:
-        jobs = [(out, seed, i) for i in range(len(_TODO))]
-        for speaker, written in zip(_TODO, pool.imap(_write_speaker, jobs)):
+        jobs = [(out, seed, i) for i in range(len(_SPEAKERS))]
+        for speaker, written in zip(_SPEAKERS, pool.imap(_write_speaker, jobs)):
             rows.extend(written)
             progress(f"  {speaker.name:28s} {speaker.split:5s} {len(written):4d} utterances")
     return rows
