@@ -49,7 +49,8 @@ def _open_corpus(args: argparse.Namespace) -> int:
 def format_summary(summary: dict) -> str:
     """Markdown tables: per split (hours, files, voices by gender), per split and source when the corpus has them
     (voices certain / estimated), then the speakers; a corpus built before the source table prints without it."""
-    lines = ["| split | hours | files | voices | f / m / unknown | certain / estimated |", "|---|---:|---:|---:|---|---|"]
+    lines = ["| split | hours | files | voices | f / m / unknown | certain / estimated |",
+             "|---|---:|---:|---:|---|---|"]
     for name, s in sorted(summary["splits"].items()):
         genders = list(s["speakers"].values())
         counts = " / ".join(str(genders.count(g)) for g in "fmu") if genders else "-"

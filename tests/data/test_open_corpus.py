@@ -66,8 +66,9 @@ def test_per_source_summary_counts_certain_and_estimated_voices() -> None:
     assert table["train"]["bass"] == {"hours": pytest.approx(0.3), "files": 3, "voices": 2, "f": 1, "m": 1, "u": 0,
                                       "certain": 0, "estimated": 2, "gender_from_pitch": 1}
     assert table["test"]["drascula"]["certain"] == 1
-    text = format_summary({"splits": summarise(rows), "sources": table, "level_dbfs": -26.0, "conditions": ["ov100_na0"],
-                           "n_test_per_condition": 1, "n_valid_per_condition": 1, "build_seconds": 3.0})
+    text = format_summary({"splits": summarise(rows), "sources": table, "level_dbfs": -26.0,
+                           "conditions": ["ov100_na0"], "n_test_per_condition": 1, "n_valid_per_condition": 1,
+                           "build_seconds": 3.0})
     assert "| train | bass | 0.30 | 3 | 2 | 1 / 1 / 0 | 0 / 2 | 1 |" in text and "built in 3 s" in text
     assert "| speech_train | 0.30 | 3 | 2 | 1 / 1 / 0 | 0 / 2 |" in text
 
