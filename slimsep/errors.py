@@ -15,3 +15,7 @@ class AudioError(SlimsepError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+    def __reduce__(self) -> tuple:
+        """Picklable, so an error raised in a worker process (the corpus build uses two) reaches the parent intact."""
+        return type(self), (self.path, self.problem)

@@ -56,8 +56,9 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
     Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, and for training only
-    speaker_weighting (uniform|duration) and speed_range ([low, high] speed factors); condition (one folder name,
-    else all).
+    speaker_weighting (uniform|duration), speed_range ([low, high] speed factors), pitch_range ([low, high]
+    semitones), gain_range ([low, high] dB per talker) and mix_gain_range ([low, high] dB on the whole mixture);
+    condition (one folder name, else all).
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -69,7 +70,8 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
         return DynamicMixDataset(root, "train", segment=spec.get("segment", 4.0), n_items=spec.get("n_items", 2000),
                                  task=task, seed=spec.get("seed", 0),
                                  speaker_weighting=spec.get("speaker_weighting", "uniform"),
-                                 speed_range=spec.get("speed_range"))
+                                 speed_range=spec.get("speed_range"), pitch_range=spec.get("pitch_range"),
+                                 gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"))
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
