@@ -16,6 +16,10 @@ class AudioError(SlimsepError):
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        """Picklable, so an error raised in a worker process (the corpus build uses two) reaches the parent intact."""
+        return type(self), (self.path, self.problem)
+
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
     """A short reason from a library's exception for a one-line error: its message's first non-blank line, cut to

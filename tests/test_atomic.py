@@ -1,11 +1,13 @@
 """Atomic writes: the destination holds the old file or the complete new one, never a part, and no temporary stays."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
-from slimsep.atomic import atomic_path, write_text_atomic
+from slimsep.atomic import atomic_path, write_json_atomic, write_text_atomic
+from slimsep.errors import SlimsepError
 
 
 def test_a_completed_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -24,3 +26,9 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Pat
         raise KeyboardInterrupt
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_json_reports_refuse_non_finite_numbers(tmp_path: Path) -> None:
+    with pytest.raises(SlimsepError, match="not finite"):
+        write_json_atomic(tmp_path / "r.json", {"budget": math.nan})
+    assert not list(tmp_path.iterdir()), "nothing written, not even a temporary file"

@@ -47,10 +47,30 @@ def _open_corpus(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary: dict) -> str:
-    lines = ["| split | hours | files | speakers (gender) |", "|---|---:|---:|---|"]
+    """Markdown tables: per split (hours, files, voices by gender), per split and source when the corpus has them
+    (voices certain / estimated), then the speakers; a corpus built before the source table prints without it."""
+    lines = ["| split | hours | files | voices | f / m / unknown | certain / estimated |",
+             "|---|---:|---:|---:|---|---|"]
     for name, s in sorted(summary["splits"].items()):
-        who = ", ".join(f"{k} ({g})" for k, g in sorted(s["speakers"].items())) or "-"
-        lines.append(f"| {name} | {s['hours']:.2f} | {s['files']} | {who} |")
+        genders = list(s["speakers"].values())
+        counts = " / ".join(str(genders.count(g)) for g in "fmu") if genders else "-"
+        by_source = summary.get("sources", {}).get(name.split("_", 1)[1], {}) if genders else {}
+        labels = (f"{sum(t['certain'] for t in by_source.values())} / "
+                  f"{sum(t['estimated'] for t in by_source.values())}") if by_source else "-"
+        lines.append(f"| {name} | {s['hours']:.2f} | {s['files']} | {len(genders) or '-'} | {counts} | {labels} |")
+    if "sources" in summary:
+        lines += ["", "| split | source | hours | files | voices | f / m / unknown | certain / estimated | "
+                  "gender from pitch |", "|---|---|---:|---:|---:|---|---|---:|"]
+        for split in ("train", "valid", "test"):
+            for source, t in sorted(summary["sources"].get(split, {}).items()):
+                lines.append(f"| {split} | {source} | {t['hours']:.2f} | {t['files']} | {t['voices']} | "
+                             f"{t['f']} / {t['m']} / {t['u']} | {t['certain']} / {t['estimated']} | "
+                             f"{t['gender_from_pitch']} |")
+        lines.append(f"utterances at {summary['level_dbfs']:g} dBFS active-speech RMS")
+    lines.append("")
+    for name, s in sorted(summary["splits"].items()):
+        if s["speakers"]:
+            lines.append(f"{name}: " + ", ".join(f"{k} ({g})" for k, g in sorted(s["speakers"].items())))
     lines.append(f"conditions: {', '.join(summary['conditions'])} ({summary['n_test_per_condition']} test, "
                  f"{summary['n_valid_per_condition']} validation mixtures each); built in "
                  f"{summary['build_seconds']:.0f} s")

@@ -20,11 +20,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from slimsep.data import find_conditions
     from slimsep.evaluation.demo_page import build_demo_page
+    from slimsep.data.factory import check_sample_rate
     from slimsep.inference.pretrained import resolve
+    from slimsep.inference.separator import check_budget
     from slimsep.models import load_model
 
+    check_budget(args.budget)
     model = load_model(resolve(args.model))
-    datasets = find_conditions(args.data, task=args.task, split=args.split)
+    datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=model.cfg.sample_rate)
+    for dataset in datasets.values():
+        check_sample_rate(dataset, model.cfg.sample_rate, "the data")
     page = build_demo_page(model, datasets, args.out, per_condition=args.per_condition, budget=args.budget)
     print(f"page written to {page}")
     return 0

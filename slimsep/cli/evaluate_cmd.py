@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from slimsep.errors import SlimsepError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("evaluate", help="score models per condition; table and trade-off plot",
@@ -26,28 +28,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def one_sample_rate(rates: dict[str, int]) -> int:
+    """The one sample rate (Hz) of all models (model file -> rate): one call scores them on the same data."""
+    if len(set(rates.values())) > 1:
+        listed = ", ".join(f"{path}: {rate} Hz" for path, rate in rates.items())
+        raise SlimsepError(f"the models run at different sample rates ({listed}); evaluate them in separate calls "
+                           f"on data at their rates")
+    return next(iter(rates.values()))
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from slimsep.data import find_conditions
+    from slimsep.data.factory import check_sample_rate
     from slimsep.evaluation import evaluate_point
     from slimsep.evaluation.points import missing_widths, operating_points
-    from slimsep.evaluation.report import summarise, tradeoff_plot, write_rows_csv, write_summary
+    from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
     from slimsep.inference.pretrained import resolve
+    from slimsep.inference.separator import check_budget
     from slimsep.models.serialization import load_model_and_metadata
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    datasets = find_conditions(args.data, task=args.task, split=args.split)
-    plan = []  # every model read and every point decided before the first (long) evaluation starts
+    for budget in args.budget:
+        check_budget(budget)
+    plan, rates = [], {}  # every model read and every point decided before the first (long) evaluation starts
     for name in args.model:
         path = resolve(name)
         model, meta = load_model_and_metadata(path)
+        rates[str(path)] = model.cfg.sample_rate
         skipped = missing_widths(model, meta, args.width)
         if skipped:
             print(f"slimsep: note: {path} has no width {', '.join(f'{w:g}' for w in skipped)} (its widths: "
                   f"{', '.join(f'{w:g}' for w in model.cfg.widths)}); skipped", file=sys.stderr)
         plan += [(model, point) for point in operating_points(str(path), model, meta, args.budget, args.width)]
+    rate = one_sample_rate(rates)
+    datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=rate)
+    for dataset in datasets.values():
+        check_sample_rate(dataset, rate, "the evaluation data")
     rows, kinds = [], {}
     for model, point in plan:
         kinds[point.label] = point.kind
@@ -55,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_rows_csv(rows, args.out / "utterances.csv")
     summary = summarise(rows)
-    write_summary(summary, kinds, args.out)
+    excluded = excluded_items(rows)
+    for condition, item, reason in excluded:
+        print(f"slimsep: note: {condition}/{item} left out of the means: {reason}", file=sys.stderr)
+    write_summary(summary, kinds, args.out, excluded)
     tradeoff_plot(summary, kinds, args.out / "tradeoff.png")
     print((args.out / "summary.md").read_text())
     print(f"report: {args.out}/summary.md, utterances.csv, summary.json, tradeoff.png")

@@ -35,17 +35,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
+    from slimsep.inference.separator import check_budget
+    from slimsep.inference.files import colliding_inputs
 
     fixed = {} if args.width is None else {"width": args.width}
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend, threads=args.threads,
                                           window=args.window, overlap=min(2.0, args.window / 4), **fixed)
-    failures = 0
-    for path in args.inputs:
+    check_budget(args.budget)
+    inputs, clashes = colliding_inputs(args.inputs)
+    for message in clashes:
+        print(f"slimsep: error: {message}", file=sys.stderr)
+    failures = len(clashes)
+    for path in inputs:
         try:
             outs = separator.separate_file(path, args.outdir, budget=args.budget, overwrite=args.overwrite,
                                            protected=set(args.inputs))
         except SlimsepError as exc:
             print(f"slimsep: error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        except Exception as exc:  # noqa: BLE001 - one file's unforeseen failure must not drop the others
+            print(f"slimsep: error: {path}: could not be separated ({type(exc).__name__}: {exc}); "
+                  f"please report this", file=sys.stderr)
             failures += 1
             continue
         print(f"{path} -> {', '.join(str(p) for p in outs.values())}")

@@ -21,6 +21,7 @@ from slimsep.errors import SlimsepError
 
 WSJ_SPLITS = {"train": "tr", "valid": "cv", "test": "tt"}
 LIBRI_SPLITS = {"train": "train-360", "valid": "dev", "test": "test"}
+KEYS = ("root", "sample_rate", "mode", "segment", "seed", "train_subset", "valid_subset", "test_subset")
 
 
 def _rate_mode_dir(root: Path, prefixes: list[str], sample_rate: int, mode: str) -> Path:
@@ -44,14 +45,14 @@ def _split(spec: Mapping[str, Any], split: str, names: dict[str, str]) -> str:
     return spec.get(f"{split}_subset", names[split])
 
 
-@register("wsj0-2mix")
+@register("wsj0-2mix", keys=KEYS)
 def wsj0_2mix(spec: Mapping[str, Any], split: str) -> Dataset:
     sr, mode = spec.get("sample_rate", 8000), spec.get("mode", "min")
     base = _rate_mode_dir(Path(spec["root"]), ["2speakers"], sr, mode) / _split(spec, split, WSJ_SPLITS)
     return WavFolderDataset(base / "mix", [base / "s1", base / "s2"], sr, _segment(spec, split), spec.get("seed", 0))
 
 
-@register("wham")
+@register("wham", keys=(*KEYS, "task"))
 def wham(spec: Mapping[str, Any], split: str) -> Dataset:
     sr, mode, task = spec.get("sample_rate", 8000), spec.get("mode", "min"), spec.get("task", "sep_clean")
     mix = task_mixture(task)
@@ -60,7 +61,7 @@ def wham(spec: Mapping[str, Any], split: str) -> Dataset:
                             spec.get("seed", 0))
 
 
-@register("libri2mix")
+@register("libri2mix", keys=(*KEYS, "task"))
 def libri2mix(spec: Mapping[str, Any], split: str) -> Dataset:
     """From the metadata CSV when there is one (paths re-rooted if the corpus moved), else by scanning folders."""
     sr, mode, task = spec.get("sample_rate", 8000), spec.get("mode", "min"), spec.get("task", "sep_clean")

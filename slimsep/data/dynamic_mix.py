@@ -6,8 +6,10 @@ stretches in every batch. The draw depends only on (seed, epoch, index), so DDP 
 Which talkers meet is set by ``speaker_weighting``: "uniform" gives every speaker the same chance; "duration"
 draws a speaker with probability proportional to its amount of speech, as wsj0-2mix and LibriMix do by drawing
 utterances. On the open corpus, where 70 of 76 training speakers have a few lines each (18 % of the speech),
-"uniform" validated better (docs/data.md), so it is the default. ``speed_range`` plays each talker at a random
-speed in that range (:mod:`slimsep.data.augment`).
+"uniform" validated better (docs/data.md), so it is the default. Training-only augmentation
+(:mod:`slimsep.data.augment`, all off by default): ``speed_range`` plays each talker at a random speed in that range,
+``pitch_range`` shifts each talker's pitch by a random number of semitones, ``gain_range`` gives each talker a random
+gain in dB, ``mix_gain_range`` gives the whole mixture (and its targets) one random gain in dB.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import torch
 from torch.utils.data import Dataset
 
 from slimsep.audio import fit_length
-from slimsep.data.augment import check_speed_range, perturb_talkers
+from slimsep.data.augment import (check_range, check_speed_range, gain_mixture, gain_talkers, perturb_talkers,
+                                  shift_talkers)
 from slimsep.data.folders import task_mixture
 from slimsep.data.pools import audio_loader, draw_pair_recipe, speaker_pools, speaker_probabilities
 from slimsep.data.simulator import render
@@ -29,7 +32,9 @@ class DynamicMixDataset(Dataset):
     def __init__(self, root: str | Path, split: str = "train", segment: float = 4.0, n_items: int = 2000,
                  overlaps: tuple[float, ...] = (1.0, 0.5, 0.25), activities: tuple[float, ...] = (0.0, 0.5, 1.0),
                  task: str = "sep_noisy", seed: int = 0, sample_rate: int = 8000,
-                 speaker_weighting: str = "uniform", speed_range: tuple[float, float] | None = None) -> None:
+                 speaker_weighting: str = "uniform", speed_range: tuple[float, float] | None = None,
+                 pitch_range: tuple[float, float] | None = None, gain_range: tuple[float, float] | None = None,
+                 mix_gain_range: tuple[float, float] | None = None) -> None:
         task_mixture(task)  # a clear error for an unknown task before any work
         self.root = Path(root)
         self.speakers, self.noises = speaker_pools(self.root, split)
@@ -39,6 +44,9 @@ class DynamicMixDataset(Dataset):
         self.overlaps, self.activities, self.task = overlaps, activities, task
         self.sample_rate = sample_rate
         self.speed_range = check_speed_range(speed_range)
+        self.pitch_range = check_range(pitch_range, "pitch_range (semitones)", -12.0, 12.0)
+        self.gain_range = check_range(gain_range, "gain_range (dB)", -40.0, 40.0)
+        self.mix_gain_range = check_range(mix_gain_range, "mix_gain_range (dB)", -60.0, 20.0)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -56,12 +64,23 @@ class DynamicMixDataset(Dataset):
         recipe = draw_pair_recipe(rng, f"dyn_{index}", self.speakers, self.noises, self.load, overlap, activity,
                                   max_length=length, speaker_p=self.speaker_p)
         signals = render(recipe, self.load)
-        if self.speed_range is not None:  # drawn last, so the mixtures without it stay as they were
-            signals = perturb_talkers(signals, tuple(rng.uniform(*self.speed_range, size=2)), self.sample_rate)
+        signals = self._augment(signals, rng)
         # Shorter utterances end in silence (an easy stretch, as in real recordings).
         mix = fit_length(signals[task_mixture(self.task)], length)
         sources = fit_length(np.stack([signals["s1"], signals["s2"]]), length)
         return torch.from_numpy(mix.copy()), torch.from_numpy(sources.copy())
+
+    def _augment(self, signals: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """The options that are on, each drawn after the mixture (so mixtures without them stay as they were)."""
+        if self.speed_range is not None:
+            signals = perturb_talkers(signals, tuple(rng.uniform(*self.speed_range, size=2)), self.sample_rate)
+        if self.pitch_range is not None:
+            signals = shift_talkers(signals, tuple(rng.uniform(*self.pitch_range, size=2)), self.sample_rate)
+        if self.gain_range is not None:
+            signals = gain_talkers(signals, tuple(rng.uniform(*self.gain_range, size=2)))
+        if self.mix_gain_range is not None:
+            signals = gain_mixture(signals, float(rng.uniform(*self.mix_gain_range)))
+        return signals
 
     def item_info(self, index: int) -> dict:
         return {"id": f"dynamic_{self.epoch}_{index}", "split": "train"}

@@ -1,7 +1,8 @@
 """Build a dataset from a plain dict (the ``data:`` section of a training YAML, or CLI arguments).
 
 One entry point keeps training, evaluation and the CLI independent of which corpus a user has: each corpus registers
-a builder ``(spec, split) -> Dataset`` under its name.
+a builder ``(spec, split) -> Dataset`` under its name, with the keys it reads (so a misspelt key in a config is an
+error, not a silent default: slimsep.training.config).
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from slimsep.errors import SlimsepError
 
 Builder = Callable[[Mapping[str, Any], str], Dataset]
 BUILDERS: dict[str, Builder] = {}
+BUILDER_KEYS: dict[str, frozenset[str]] = {}  # corpus -> the ``data`` keys its builder reads ("corpus" included)
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
-    """Decorator that makes a builder available as ``corpus: <name>``."""
+def register(name: str, keys: tuple[str, ...]) -> Callable[[Builder], Builder]:
+    """Decorator that makes a builder available as ``corpus: <name>``; ``keys``: the spec keys it reads."""
     def wrap(builder: Builder) -> Builder:
         BUILDERS[name] = builder
+        BUILDER_KEYS[name] = frozenset(("corpus", *keys))
         return builder
     return wrap
 
@@ -33,7 +36,8 @@ def build_dataset(spec: Mapping[str, Any], split: str) -> Dataset:
     return BUILDERS[corpus](spec, split)
 
 
-@register("synthetic")
+@register("synthetic", keys=("n_train", "n_valid", "n_test", "seconds", "sample_rate", "overlap", "lead_silence",
+                             "noise_level", "seed"))
 def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
     """Generated two-talker signals; splits differ by seed. Keys: n_items, seconds, overlap, lead_silence."""
     offsets = {"train": 0, "valid": 1_000_000, "test": 2_000_000}
@@ -46,13 +50,15 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
     return SyntheticTwoTalker(int(sizes[split]), shape, seed=int(spec.get("seed", 0)) + offsets[split])
 
 
-@register("open")
+@register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
+                        "condition"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
     Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, and for training only
-    speaker_weighting (uniform|duration) and speed_range ([low, high] speed factors); condition (one folder name,
-    else all).
+    speaker_weighting (uniform|duration), speed_range ([low, high] speed factors), pitch_range ([low, high]
+    semitones), gain_range ([low, high] dB per talker) and mix_gain_range ([low, high] dB on the whole mixture);
+    condition (one folder name, else all).
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -64,12 +70,42 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
         return DynamicMixDataset(root, "train", segment=spec.get("segment", 4.0), n_items=spec.get("n_items", 2000),
                                  task=task, seed=spec.get("seed", 0),
                                  speaker_weighting=spec.get("speaker_weighting", "uniform"),
-                                 speed_range=spec.get("speed_range"))
+                                 speed_range=spec.get("speed_range"), pitch_range=spec.get("pitch_range"),
+                                 gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"))
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
     parts = list(found.values())
     return Subset(ConcatDataset(parts), interleaved_order([len(p) for p in parts]))
+
+
+def check_sample_rate(dataset: Dataset, rate: int, label: str) -> None:
+    """Refuse data whose audio is not at the model's ``rate`` (Hz), before any work: a model run at the wrong rate
+    trains or scores without complaint on audio whose pitch and timing it never saw.
+
+    File-backed sets (``PairedFilesDataset``) are judged by their first mixture's header (each file is checked
+    against the set's own rate when read); generated and dynamically mixed sets by the rate they produce.
+    Subsets, concatenations and wrappers (``.dataset``) are looked through. Raises SlimsepError naming ``label``.
+    """
+    from torch.utils.data import ConcatDataset
+
+    from slimsep.audio import audio_info
+
+    if isinstance(dataset, ConcatDataset):
+        for part in dataset.datasets:
+            check_sample_rate(part, rate, label)
+        return
+    if hasattr(dataset, "dataset"):
+        return check_sample_rate(dataset.dataset, rate, label)
+    items = getattr(dataset, "items", None)
+    if items:
+        found, where = audio_info(items[0][1]).samplerate, items[0][1]
+    else:
+        found = getattr(dataset, "sample_rate", None) or getattr(getattr(dataset, "spec", None), "sample_rate", None)
+        where = label
+    if found is not None and int(found) != int(rate):
+        raise SlimsepError(f"{where}: {label} is at {found} Hz, the model runs at {rate} Hz; use data at {rate} Hz "
+                           f"(or a model made for {found} Hz)")
 
 
 def interleaved_order(sizes: list[int]) -> list[int]:

@@ -2,9 +2,11 @@
 
 Layout under the output folder::
 
-    sources/{train,valid,test}/<speaker>/<speaker>_<n>.wav   3-6 s utterances, trimmed clips joined by short pauses
+    sources/{train,valid,test}/<speaker>/<speaker>_<n>.wav   3-6 s utterances at -26 dBFS active-speech RMS
     noise/{train,valid,test}/<name>.wav                      urban ambience and music at 8 kHz
-    manifest.csv                                             path, speaker, gender, language, split, seconds
+    manifest.csv                                             path, speaker, gender, language, split, samples,
+                                                             seconds, source, voice (certain|estimated),
+                                                             gender_from (data|pitch)
     {valid,test}/ov{100,50,25}_na{0,50,100}/{mix_clean,mix_both,s1,s2,noise}/<id>.wav + metadata.csv
     summary.json
 
@@ -13,15 +15,16 @@ Training mixes on the fly from ``sources/train`` (:class:`DynamicMixDataset`); t
 from __future__ import annotations
 
 import csv
-import json
 import logging
+import os
 import time
 from collections.abc import Callable
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
-from slimsep.atomic import write_text_atomic
+from slimsep.atomic import write_json_atomic, write_text_atomic
 from slimsep.audio import write_audio
 from slimsep.data import speech_sources
 from slimsep.data.conditions import CONDITIONS, write_condition
@@ -29,6 +32,9 @@ from slimsep.data.conditions import CONDITIONS, write_condition
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 8000
 GAP = 0.12  # seconds of silence between joined clips
+LEVEL_DBFS = -26.0  # active-speech RMS of every clip and utterance (frames within 40 dB of the loudest 10 ms frame)
+PEAK_MAX = 0.95  # an utterance whose peak would pass this is scaled down (it then sits below LEVEL_DBFS)
+WORKERS = 2  # the build machine is shared: two processes at most
 
 
 def trim_silence(audio: np.ndarray, sr: int, threshold_db: float = -40.0, margin: float = 0.05) -> np.ndarray:
@@ -45,19 +51,66 @@ def trim_silence(audio: np.ndarray, sr: int, threshold_db: float = -40.0, margin
     return audio[max(0, active[0] * frame - pad):min(audio.shape[0], (active[-1] + 1) * frame + pad)]
 
 
+def active_rms(x: np.ndarray, sr: int, threshold_db: float = -40.0) -> float:
+    """RMS over the 10 ms frames within ``threshold_db`` of the loudest one (pauses do not lower the level).
+
+    A simple stand-in for ITU-T P.56 active speech level; 0.0 for silence.
+    """
+    frame = max(1, sr // 100)
+    n = x.shape[0] // frame
+    if n == 0:
+        return 0.0
+    energy = np.square(x[:n * frame].astype(np.float64)).reshape(n, frame).mean(1)
+    if energy.max() <= 1e-12:
+        return 0.0
+    return float(np.sqrt(energy[energy > energy.max() * 10 ** (threshold_db / 10)].mean()))
+
+
+def normalise_level(x: np.ndarray, sr: int, level_dbfs: float = LEVEL_DBFS) -> np.ndarray:
+    """``x`` scaled to an active-speech RMS of ``level_dbfs`` dBFS, then down to a peak of ``PEAK_MAX`` if higher."""
+    rms = active_rms(x, sr)
+    if rms == 0.0:
+        return x.astype(np.float32)
+    y = x * (10 ** (level_dbfs / 20) / rms)
+    peak = float(np.abs(y).max())
+    return (y * (PEAK_MAX / peak) if peak > PEAK_MAX else y).astype(np.float32)
+
+
+def split_long(clip: np.ndarray, sr: int, longest: float, rng: np.random.Generator,
+               shortest: float = 3.0) -> list[np.ndarray]:
+    """A clip longer than ``longest`` seconds cut into consecutive pieces of ``shortest``..``longest`` seconds."""
+    if clip.shape[0] <= longest * sr:
+        return [clip]
+    pieces, start = [], 0
+    while clip.shape[0] - start > longest * sr:
+        n = int(rng.uniform(shortest, longest) * sr)
+        pieces.append(clip[start:start + n])
+        start += n
+    return pieces + [clip[start:]]
+
+
 def join_utterances(clips: list[np.ndarray], rng: np.random.Generator, sr: int,
                     seconds: tuple[float, float] = (3.0, 6.0)) -> list[np.ndarray]:
-    """Concatenate trimmed clips (in order) into utterances of a random length in ``seconds``."""
+    """Concatenate trimmed clips (in order) into utterances of a random length in ``seconds``.
+
+    Short clips (words, 0.3-1.6 s) are joined with ``GAP`` s pauses; a clip longer than ``seconds[1]`` is cut into
+    pieces first; a rest shorter than ``seconds[0]`` at the end is dropped.
+    """
     out, current, target = [], [], rng.uniform(*seconds) * sr
     gap = np.zeros(int(GAP * sr), np.float32)
-    for clip in clips:
-        if clip.shape[0] > seconds[1] * sr:
-            clip = clip[:int(seconds[1] * sr)]
-        current.extend([clip, gap])
-        if sum(c.shape[0] for c in current) >= target:
+    for clip in (piece for c in clips for piece in split_long(c, sr, seconds[1], rng, seconds[0])):
+        length = sum(c.shape[0] for c in current)  # joined so far, with one trailing pause
+        if length + clip.shape[0] > seconds[1] * sr:  # adding this clip would overshoot the longest length
+            if length - gap.shape[0] < seconds[0] * sr:
+                out.append(clip)  # a long piece (about 3 s or more) stands alone
+                continue
             out.append(np.concatenate(current[:-1]))
             current, target = [], rng.uniform(*seconds) * sr
-    if current and sum(c.shape[0] for c in current) >= seconds[0] * sr:
+        current.extend([clip, gap])
+        if sum(c.shape[0] for c in current) - gap.shape[0] >= target:
+            out.append(np.concatenate(current[:-1]))
+            current, target = [], rng.uniform(*seconds) * sr
+    if current and sum(c.shape[0] for c in current) - gap.shape[0] >= seconds[0] * sr:
         out.append(np.concatenate(current[:-1]))
     return out
 
@@ -70,25 +123,38 @@ def _speaker_utterances(speaker: speech_sources.Speaker, rng: np.random.Generato
             continue
         clip = trim_silence(speech_sources.to_rate(audio, sr, SAMPLE_RATE), SAMPLE_RATE)
         if clip.shape[0] >= 0.3 * SAMPLE_RATE:
-            peak = np.abs(clip).max()
-            clips.append((clip / peak * 0.5).astype(np.float32))
-    return join_utterances(clips, rng, SAMPLE_RATE)
+            clips.append(normalise_level(clip, SAMPLE_RATE))
+    return [normalise_level(u, SAMPLE_RATE) for u in join_utterances(clips, rng, SAMPLE_RATE)]
+
+
+_SPEAKERS: list[speech_sources.Speaker] = []  # read by the forked writer processes (inherited, not pickled)
+
+
+def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
+    out, seed, i = job
+    speaker = _SPEAKERS[i]
+    rows = []
+    for k, utt in enumerate(_speaker_utterances(speaker, np.random.default_rng([seed, i]))):
+        rel = Path("sources", speaker.split, speaker.name, f"{speaker.name}_{k:04d}.wav")
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_audio(out / rel, utt, SAMPLE_RATE)
+        rows.append({"path": rel.as_posix(), "speaker": speaker.name, "gender": speaker.gender,
+                     "language": speaker.language, "split": speaker.split,
+                     "samples": str(utt.shape[0]), "seconds": f"{utt.shape[0] / SAMPLE_RATE:.3f}",
+                     "source": speaker.source, "voice": "certain" if speaker.certain else "estimated",
+                     "gender_from": "pitch" if speaker.gender_estimated else "data"})
+    return rows
 
 
 def write_sources(out: Path, seed: int, progress: Callable[[str], None]) -> list[dict]:
-    """Write every speaker's utterances into its split; returns the manifest rows."""
+    """Write every speaker's utterances into its split (two processes); returns the manifest rows."""
+    _SPEAKERS[:] = speech_sources.speakers(seed)
     rows = []
-    for i, speaker in enumerate(speech_sources.speakers()):
-        rng = np.random.default_rng([seed, i])
-        utterances = _speaker_utterances(speaker, rng)
-        for k, utt in enumerate(utterances):
-            rel = Path("sources", speaker.split, speaker.name, f"{speaker.name}_{k:04d}.wav")
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            write_audio(out / rel, utt, SAMPLE_RATE)
-            rows.append({"path": rel.as_posix(), "speaker": speaker.name, "gender": speaker.gender,
-                         "language": speaker.language, "split": speaker.split,
-                         "samples": str(utt.shape[0]), "seconds": f"{utt.shape[0] / SAMPLE_RATE:.3f}"})
-        progress(f"  {speaker.name:28s} {speaker.split:5s} {len(utterances):4d} utterances")
+    with get_context("fork").Pool(min(WORKERS, os.cpu_count() or 1)) as pool:
+        jobs = [(out, seed, i) for i in range(len(_SPEAKERS))]
+        for speaker, written in zip(_SPEAKERS, pool.imap(_write_speaker, jobs)):
+            rows.extend(written)
+            progress(f"  {speaker.name:28s} {speaker.split:5s} {len(written):4d} utterances")
     return rows
 
 
@@ -105,7 +171,8 @@ def write_noise(out: Path) -> list[dict]:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         write_audio(out / rel, audio.astype(np.float32), SAMPLE_RATE)
         rows.append({"path": rel.as_posix(), "speaker": "", "gender": "", "language": "", "split": split[i % 20],
-                     "samples": str(audio.shape[0]), "seconds": f"{audio.shape[0] / SAMPLE_RATE:.3f}"})
+                     "samples": str(audio.shape[0]), "seconds": f"{audio.shape[0] / SAMPLE_RATE:.3f}",
+                     "source": name.split("_")[0], "voice": "", "gender_from": ""})
     return rows
 
 
@@ -132,6 +199,33 @@ def summarise(rows: list[dict]) -> dict:
     return summary
 
 
+def summarise_sources(rows: list[dict]) -> dict:
+    """Per split and source: hours, files, voices, voices per gender, certain and estimated voices.
+
+    ``{split: {source: {"hours", "files", "voices", "f", "m", "u", "certain", "estimated", "gender_from_pitch"}}}``;
+    speech only. Rows without the newer columns (first corpus) count as certain, gender from the data.
+    """
+    table: dict = {}
+    voices: dict = {}
+    for r in rows:
+        if not r["speaker"]:
+            continue
+        key = (r["split"], r.get("source") or r["speaker"].split("_")[0])
+        t = table.setdefault(r["split"], {}).setdefault(key[1], {"hours": 0.0, "files": 0})
+        t["hours"] += float(r["seconds"]) / 3600
+        t["files"] += 1
+        voices.setdefault(key, {})[r["speaker"]] = r
+    for (split, source), who in voices.items():
+        t = table[split][source]
+        t["voices"] = len(who)
+        for g in ("f", "m", "u"):
+            t[g] = sum(r["gender"] == g for r in who.values())
+        t["estimated"] = sum(r.get("voice") == "estimated" for r in who.values())
+        t["certain"] = t["voices"] - t["estimated"]
+        t["gender_from_pitch"] = sum(r.get("gender_from") == "pitch" for r in who.values())
+    return table
+
+
 def build_open_corpus(out: Path, n_test: int = 40, n_valid: int = 10, seed: int = 0,
                       progress: Callable[[str], None] = print) -> dict:
     """Fetch, cut, split and simulate; returns the summary also written to ``summary.json``."""
@@ -146,8 +240,9 @@ def build_open_corpus(out: Path, n_test: int = 40, n_valid: int = 10, seed: int 
         for k, (overlap, activity) in enumerate(CONDITIONS):
             name = write_condition(out, split, overlap, activity, count, seed=seed * 1000 + k + (split == "test") * 100)
             progress(f"  {split}/{name}: {count} mixtures")
-    summary = {"splits": summarise(rows), "conditions": [f"ov{int(o * 100)}_na{int(a * 100)}" for o, a in CONDITIONS],
+    summary = {"splits": summarise(rows), "sources": summarise_sources(rows), "level_dbfs": LEVEL_DBFS,
+               "conditions": [f"ov{int(o * 100)}_na{int(a * 100)}" for o, a in CONDITIONS],
                "n_test_per_condition": n_test, "n_valid_per_condition": n_valid, "seed": seed,
                "build_seconds": round(time.time() - start, 1)}
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(out / "summary.json", summary, indent=2)
     return summary

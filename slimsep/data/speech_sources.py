@@ -16,13 +16,19 @@ import soundfile as sf
 
 from slimsep.audio import resample
 from slimsep.data.debian import fetch_package
+from slimsep.errors import SlimsepError, first_line
 
-# Held-out voices: one male and one female in test, others in validation; everyone else trains.
+# Held-out voices. Test: the whole Spanish dub of Drascula (unseen cast) plus the two test voices of the first
+# corpus. Validation: voices of sources that training also has (other roles of the same dub, other languages of the
+# same word lists), both genders, in languages where the other word-list package has no set (the same person may
+# have recorded a language for both Tux Paint and KTuberling). Everyone else trains.
 TEST_SPEAKERS = {"fillets_nl_v", "asterisk_fr_June"}
-VALID_SPEAKERS = {"fillets_cs_v", "asterisk_ru_IvrvoiceRU"}
-FOTAQ_MAX_LINES = 2000
+TEST_PREFIXES = ("drascula_es_",)
+VALID_SPEAKERS = {"fillets_cs_v", "asterisk_ru_IvrvoiceRU", "drascula_en_BJ", "drascula_en_VB",
+                  "tuxpaint_be", "ktuberling_nn", "ktuberling_wa"}
+FOTAQ_MAX_LINES = 2000  # bounds the build time; FOTAQ voices are low-bitrate, used for training only
 
-Clip = Callable[[], tuple[np.ndarray, int]]  # reads one clip: (mono float32 audio, sample rate)  # bounds the build time; FOTAQ voices are low-bitrate, used for training only
+Clip = Callable[[], tuple[np.ndarray, int]]  # reads one clip: (mono float32 audio, sample rate)
 
 
 @dataclass
@@ -30,16 +36,30 @@ class Speaker:
     name: str
     gender: str  # "f", "m" or "u" (unknown)
     language: str
+    source: str = ""
+    certain: bool = True  # False: the voice is an estimate (clustered or split by pitch), not named by the data
+    gender_estimated: bool = False  # True: gender from the median pitch, not from the data's documentation
     clips: list[Clip] = field(default_factory=list)
 
     @property
     def split(self) -> str:
-        return "test" if self.name in TEST_SPEAKERS else "valid" if self.name in VALID_SPEAKERS else "train"
+        if self.name in TEST_SPEAKERS or self.name.startswith(TEST_PREFIXES):
+            return "test"
+        return "valid" if self.name in VALID_SPEAKERS else "train"
 
 
-def _file_clip(path: Path) -> Clip:
+def memory_clip(audio: np.ndarray, sr: int) -> Clip:
+    """A clip already decoded (kept in memory)."""
+    return lambda: (audio, sr)
+
+
+def file_clip(path: Path) -> Clip:
+    """A clip read from an audio file; a broken or truncated file is a SlimsepError naming it."""
     def read() -> tuple[np.ndarray, int]:
-        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        try:
+            audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, ValueError, EOFError) as exc:
+            raise SlimsepError(f"{path}: unreadable audio ({first_line(exc)})") from None
         return audio.mean(1), sr
     return read
 
@@ -49,8 +69,8 @@ def _asterisk(package: str) -> Iterator[Speaker]:
         lang, _, gender, name = folder.name.split("_", 3)
         if package.endswith("-es-wav"):  # the same person as en_US_f_Allison: one speaker, one split
             lang = "en"
-        speaker = Speaker(f"asterisk_{lang}_{name}", gender, lang)
-        speaker.clips = [_file_clip(p) for p in sorted(folder.rglob("*.wav"))]
+        speaker = Speaker(f"asterisk_{lang}_{name}", gender, lang, source="asterisk")
+        speaker.clips = [file_clip(p) for p in sorted(folder.rglob("*.wav"))]
         yield speaker
 
 
@@ -58,8 +78,8 @@ def _fillets(package: str) -> Iterator[Speaker]:
     lang = package.rsplit("-", 1)[1]
     files = sorted((fetch_package(package) / "usr/share/games/fillets-ng/sound").rglob("*.ogg"))
     for code, gender in (("v", "m"), ("m", "f")):  # the two fish: v = big (male), m = small (female)
-        speaker = Speaker(f"fillets_{lang}_{code}", gender, lang)
-        speaker.clips = [_file_clip(p) for p in files if p.stem.split("-")[1:2] == [code]]
+        speaker = Speaker(f"fillets_{lang}_{code}", gender, lang, source="fillets")
+        speaker.clips = [file_clip(p) for p in files if p.stem.split("-")[1:2] == [code]]
         yield speaker
 
 
@@ -87,7 +107,8 @@ def _fotaq() -> Iterator[Speaker]:
     for name, offset, size in entries[::step]:
         # J is the protagonist throughout; P is the partner of dialogue NN (the first two digits).
         key = "fotaq_J" if name[6] == "J" else f"fotaq_P{name[:2]}"
-        speaker = speakers.setdefault(key, Speaker(key, "m" if key == "fotaq_J" else "u", "en"))
+        speaker = speakers.setdefault(key, Speaker(key, "m" if key == "fotaq_J" else "u", "en",
+                                                       source="fotaq", certain=key == "fotaq_J"))
 
         def read(offset: int = offset, size: int = size) -> tuple[np.ndarray, int]:
             with open(container, "rb") as f:
@@ -98,8 +119,10 @@ def _fotaq() -> Iterator[Speaker]:
     yield from speakers.values()
 
 
-def speakers() -> list[Speaker]:
+def speakers(seed: int = 0) -> list[Speaker]:
     """Every speaker of the open corpus, fetching packages into the cache as needed."""
+    from slimsep.data import game_sources
+
     found: list[Speaker] = []
     for package in ("asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
                     "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav"):
@@ -107,9 +130,16 @@ def speakers() -> list[Speaker]:
     for package in ("fillets-ng-data-cs", "fillets-ng-data-nl"):
         found.extend(_fillets(package))
     found.extend(_fotaq())
+    for package, lang in (("drascula", "en"), ("drascula-italian", "it"), ("drascula-spanish", "es")):
+        found.extend(game_sources.drascula(package, lang))
+    found.extend(game_sources.bass(seed))
+    found.extend(game_sources.tuxpaint())
+    found.extend(game_sources.ktuberling())
+    found.extend(game_sources.festvox_ru())
     merged: dict[str, Speaker] = {}
     for s in found:  # en and es Allison become one speaker
-        merged.setdefault(s.name, Speaker(s.name, s.gender, s.language)).clips.extend(s.clips)
+        merged.setdefault(s.name, Speaker(s.name, s.gender, s.language, s.source, s.certain,
+                                          s.gender_estimated)).clips.extend(s.clips)
     return [s for s in merged.values() if s.clips]
 
 
@@ -120,7 +150,7 @@ def noise_files() -> list[tuple[str, Clip]]:
                          ("asterisk-moh-opsound-wav", "usr/share/asterisk/moh")):
         for path in sorted((fetch_package(package) / sub).rglob("*")):
             if path.suffix.lower() in (".wav", ".ogg"):
-                out.append((f"{package.split('-')[0]}_{path.stem}", _file_clip(path)))
+                out.append((f"{package.split('-')[0]}_{path.stem}", file_clip(path)))
     return out
 
 

@@ -8,20 +8,30 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from slimsep.evaluation.metrics import separation_metrics
+from slimsep.evaluation.metrics import degenerate_reason, separation_metrics
 from slimsep.evaluation.points import OperatingPoint
 from slimsep.models import DSN, count_macs
 
 
 def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Dataset], sdr: bool = True,
                    limit: int | None = None, progress: bool = True) -> list[dict]:
-    """One row per utterance: metrics, GMAC/s from the widths actually used, share of chunks per width, time."""
+    """One row per utterance: metrics, GMAC/s from the widths actually used, share of chunks per width, time.
+
+    A degenerate item (``degenerate_reason``: a silent reference, the same signal twice) is not run; its row says
+    why in ``excluded`` and has no metrics, and ``summarise`` leaves it out of the means.
+    """
     rows = []
     total = sum(min(len(d), limit or len(d)) for d in datasets.values())
     bar = tqdm(total=total, desc=point.label, disable=not progress, leave=False)
     for condition, dataset in datasets.items():
         for i in range(min(len(dataset), limit or len(dataset))):
             mix, ref = dataset[i]
+            reason = degenerate_reason(ref, mix)
+            if reason:
+                rows.append({"point": point.label, "kind": point.kind, "condition": condition,
+                             "id": _item_id(dataset, i), "excluded": reason})
+                bar.update()
+                continue
             start = time.perf_counter()
             with torch.inference_mode():
                 out = model(mix, point.widths_arg(), budget=point.budget)
@@ -33,7 +43,7 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
                    "id": _item_id(dataset, i), **_condition_labels(dataset, i),
                    **separation_metrics(out.estimates[0], ref, mix, sdr=sdr),
                    "gmac_per_s": count_macs(model.cfg, width_idx, n, gated=point.kind == "dsn") / 1e9 / seconds,
-                   "ms_per_s": 1000 * elapsed / seconds, "seconds": seconds}
+                   "ms_per_s": 1000 * elapsed / seconds, "seconds": seconds, "excluded": ""}
             row.update({f"share_{w:g}": float(np.mean(width_idx == k)) for k, w in enumerate(model.cfg.widths)})
             rows.append(row)
             bar.update()

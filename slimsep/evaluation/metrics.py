@@ -20,6 +20,33 @@ def bss_metrics(est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     return {"sdr": float(np.mean(sdr)), "sir": float(np.mean(sir)), "sar": float(np.mean(sar))}
 
 
+SILENT_DB = -60.0  # a reference this far below the mixture's power is silent: its SI-SDR measures only noise
+SAME_CORRELATION = 0.99  # references this correlated are one signal twice: no separation to measure
+
+
+def degenerate_reason(ref: torch.Tensor, mix: torch.Tensor) -> str | None:
+    """Why an item (``ref`` [S, T], ``mix`` [T]) cannot be scored, or None.
+
+    A silent reference scores about -60 dB whatever the estimate, and identical references about -100 dB (the
+    PIT baseline is perfect), so either would drag a condition's mean by tens of dB (issue 19).
+    """
+    ref, mix = ref.double(), mix.double()
+    mix_power = float(mix.pow(2).mean())
+    if mix_power == 0:
+        return "the mixture is silent"
+    for k, source in enumerate(ref):
+        power = float(source.pow(2).mean())
+        if power <= mix_power * 10 ** (SILENT_DB / 10):
+            level = "all zeros" if power == 0 else f"{10 * np.log10(power / mix_power):.0f} dB below the mixture"
+            return f"reference s{k + 1} is silent ({level})"
+    for i in range(len(ref)):
+        for j in range(i + 1, len(ref)):
+            corr = float(torch.dot(ref[i], ref[j]) / (ref[i].norm() * ref[j].norm()))
+            if abs(corr) >= SAME_CORRELATION:
+                return f"references s{i + 1} and s{j + 1} are the same signal (correlation {corr:.3f})"
+    return None
+
+
 def separation_metrics(est: torch.Tensor, ref: torch.Tensor, mix: torch.Tensor, sdr: bool = True) -> dict:
     """``est``/``ref`` [S, T], ``mix`` [T] -> si_sdr, si_sdri, and (with ``sdr``) sdr, sdri, sir, siri, sar in dB."""
     est, ref, mix = est.double(), ref.double(), mix.double()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slimsep.atomic import atomic_path, write_text_atomic
+from slimsep.atomic import atomic_path, write_json_atomic, write_text_atomic
 from slimsep.errors import SlimsepError
 
 METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
@@ -25,16 +25,24 @@ def write_rows_csv(rows: list[dict], path: Path) -> Path:
 
 
 def summarise(rows: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
-    """point -> condition (and "all") -> mean of each metric."""
+    """point -> condition (and "all") -> mean of each metric over the scored items, their count ``n`` and the count
+    of ``excluded`` (degenerate) items."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in rows:
         groups[(row["point"], row["condition"])].append(row)
         groups[(row["point"], "all")].append(row)
     out: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
     for (point, condition), members in groups.items():
-        out[point][condition] = {m: float(np.mean([r[m] for r in members])) for m in METRICS if m in members[0]}
-        out[point][condition]["n"] = len(members)
+        scored = [r for r in members if not r.get("excluded")]
+        out[point][condition] = {m: float(np.mean([r[m] for r in scored])) for m in METRICS
+                                 if scored and m in scored[0]}
+        out[point][condition].update(n=len(scored), excluded=len(members) - len(scored))
     return dict(out)
+
+
+def excluded_items(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """(condition, id, reason) of each degenerate item, once even when several points met it."""
+    return list(dict.fromkeys((r["condition"], r["id"], r["excluded"]) for r in rows if r.get("excluded")))
 
 
 def markdown_table(summary: dict, metric: str = "si_sdri", with_gmac: bool = True) -> str:
@@ -55,10 +63,12 @@ def _condition_key(name: str) -> tuple:
     return (-parsed[0], parsed[1]) if parsed else (0.0, 0.0, name)
 
 
-def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path) -> None:
-    """``summary.json``, ``points.json`` (label -> kind, for merging reports later) and ``summary.md``."""
-    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    write_text_atomic(out_dir / "points.json", json.dumps(kinds, indent=2) + "\n")
+def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path,
+                  excluded: list[tuple[str, str, str]] | None = None) -> None:
+    """``summary.json``, ``points.json`` (label -> kind, for merging reports later) and ``summary.md`` (which names
+    the ``excluded`` items: (condition, id, reason))."""
+    write_json_atomic(out_dir / "summary.json", summary, indent=2)
+    write_json_atomic(out_dir / "points.json", kinds, indent=2)
     parts = ["# slimsep evaluation", "", "Cells: mean SI-SDRi [dB] / GMAC per second of audio.", "",
              markdown_table(summary, "si_sdri")]
     if any("sdri" in per.get("all", {}) for per in summary.values()):
@@ -66,6 +76,10 @@ def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path) -> None:
     if any("ms_per_s" in per.get("all", {}) for per in summary.values()):
         parts += ["", "Cells: measured CPU milliseconds per second of audio (mean over utterances, whole forward "
                   "pass including the gates).", "", markdown_table(summary, "ms_per_s", with_gmac=False)]
+    if excluded:
+        parts += ["", f"Left out of every mean ({len(excluded)} degenerate items, nothing to separate or to score):",
+                  "", "| condition | item | reason |", "|---|---|---|"]
+        parts += [f"| {c} | {i} | {why} |" for c, i, why in excluded]
     write_text_atomic(out_dir / "summary.md", "\n".join(parts) + "\n")
 
 
@@ -106,7 +120,7 @@ def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: s
               ("slimmable", "^:", "slimmable network at one width"), ("dsn", "o-", "DSN (gated)"))
     for kind, style, legend in series:
         points = sorted((per[condition]["gmac_per_s"], per[condition]["si_sdri"], name)
-                        for name, per in summary.items() if kinds[name] == kind and condition in per)
+                        for name, per in summary.items() if kinds[name] == kind and "si_sdri" in per.get(condition, {}))
         if points:
             xs, ys, names = zip(*points)
             ax.plot(xs, ys, style, label=legend)

@@ -5,13 +5,12 @@ package (~11 MB, cached) and builds a two-talker mixture whose references are kn
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from slimsep.atomic import write_text_atomic
+from slimsep.atomic import write_json_atomic
 from slimsep.audio import read_audio, write_audio
 from slimsep.data.debian import fetch_package
 from slimsep.evaluation.metrics import separation_metrics
@@ -45,5 +44,5 @@ def run_demo(separator: Separator, out: Path, budget: float = 0.0) -> dict:
         write_audio(out / f"estimate{k + 1}.wav", est[k], separator.sample_rate)
     report = {**{k: round(v, 2) for k, v in scores.items()}, "sources": list(TALKERS),
               **{k: v for k, v in report.items() if k != "widths_over_time"}}
-    write_text_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
+    write_json_atomic(out / "report.json", report, indent=2)
     return report

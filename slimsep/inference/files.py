@@ -1,7 +1,10 @@
 """Checks on the files a user hands to ``slimsep separate``, before any work: one clear error per problem."""
 from __future__ import annotations
 
+import math
 import os
+import struct
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +24,74 @@ def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFil
         raise AudioError(path, "contains no samples (zero length)")
     if info.channels > max_channels:
         raise AudioError(path, f"has {info.channels} channels, at most {max_channels} supported")
-    any_signal = False
+    claimed = wav_header_frames(path)
+    if claimed is not None and claimed > info.frames:
+        raise AudioError(path, f"truncated: the header announces {claimed} samples, the file holds {info.frames}")
+    any_signal, read = False, 0
     try:
         for block in sf.blocks(str(path), blocksize=BLOCK, dtype="float32", always_2d=True):
             check_waveform(block.T, path)
             any_signal = any_signal or bool(np.any(block))
+            read += len(block)
     except sf.LibsndfileError as exc:
         raise AudioError(path, f"unreadable audio data ({exc})") from None
+    if read < info.frames:
+        raise AudioError(path, f"truncated: the header announces {info.frames} samples, only {read} could be read")
     if not any_signal:
         raise AudioError(path, "is all zeros (digital silence): nothing to separate")
     return info
+
+
+def wav_header_frames(path: Path) -> int | None:
+    """Frames announced by a RIFF/WAVE file's ``data`` chunk header; None for other formats, or for a size left
+    open by a streaming writer (0 or 0xFFFFFFFF).
+
+    Why parse it here: libsndfile trims ``frames`` to the bytes present, so a cut-off WAV reads "cleanly".
+    """
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        block_align = 0
+        while (chunk := f.read(8)) and len(chunk) == 8:
+            name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if name == b"fmt ":
+                fmt = f.read(size + size % 2)
+                block_align = struct.unpack("<H", fmt[12:14])[0] if len(fmt) >= 14 else 0
+                continue
+            if name == b"data":
+                return None if size in (0, 0xFFFFFFFF) or not block_align else size // block_align
+            f.seek(size + size % 2, os.SEEK_CUR)
+    return None
+
+
+def check_length(path: str | Path, frames: int, sample_rate: float, model_rate: int, min_samples: int) -> None:
+    """The input must give the model at least ``min_samples`` samples at its rate (one encoder frame); fewer
+    resample to nothing (or next to nothing) and cannot be separated."""
+    at_model_rate = math.floor(frames * model_rate / sample_rate)
+    if at_model_rate < min_samples:
+        need = math.ceil(min_samples * sample_rate / model_rate)
+        raise AudioError(path, f"too short: {frames} samples at {sample_rate:g} Hz, at least {need} needed "
+                               f"({1000 * min_samples / model_rate:g} ms)")
+
+
+def colliding_inputs(inputs: list[Path]) -> tuple[list[Path], list[str]]:
+    """(inputs without duplicates and without name collisions, one message per collision).
+
+    Inputs with the same file name from different folders would write the same ``<name>_spk1.wav``: the later one
+    would be refused (or, with ``--overwrite``, silently replace the first). Both are refused, named together, before
+    any work; the same file given twice is separated once.
+    """
+    unique = list(dict.fromkeys(inputs, None))
+    seen: dict[Path, Path] = {}
+    unique = [p for p in unique if seen.setdefault(p.resolve(), p) is p]
+    by_stem: dict[str, list[Path]] = defaultdict(list)
+    for p in unique:
+        by_stem[p.stem].append(p)
+    clashes = {stem: group for stem, group in by_stem.items() if len(group) > 1}
+    messages = [f"{' and '.join(str(p) for p in group)} would write the same output names ({stem}_spk1.wav, ...); "
+                f"separate them in calls with different -o folders" for stem, group in clashes.items()]
+    return [p for p in unique if p.stem not in clashes], messages
 
 
 def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:

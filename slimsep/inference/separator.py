@@ -18,7 +18,7 @@ Policies (also in docs/inference.md):
 """
 from __future__ import annotations
 
-import json
+import math
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -29,20 +29,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from slimsep.atomic import atomic_path, write_text_atomic
+from slimsep.atomic import atomic_path, write_json_atomic
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import SlimsepError
 from slimsep.inference.backends import Backend, as_backend, load_backend
 from slimsep.inference.conditioning import Downmix, as_float_audio, highpass, network_gain, orient
-from slimsep.inference.files import check_outputs, output_paths, validate_input
+from slimsep.inference.files import MAX_CHANNELS, check_length, check_outputs, output_paths, validate_input
 from slimsep.inference.report import WidthLog
 from slimsep.inference.stitching import Stitcher, plan_windows
+from slimsep.models import geometry
 
 if TYPE_CHECKING:
     import torch
 
+    from slimsep.models.config import ModelConfig
     from slimsep.models.dsn import DSN
     from slimsep.onnx.runtime import OnnxDSN
+
+MIN_WINDOW_CHUNKS = 4
 
 Reader = Callable[[int, int], np.ndarray]  # (start, end) in input samples -> [channels, end - start]
 
@@ -65,6 +69,7 @@ class Separator:
             self.net.cfg.width_index(width)  # a clear error for a width the model does not have
         self.backend, self.model, self.cfg = self.net.name, self.net.model, self.net.cfg  # "torch"|"onnx", DSN|OnnxDSN
         self.width = width
+        check_window(window, overlap, self.cfg)
         self.device, self.window, self.overlap, self.name = device, window, overlap, name or self.cfg.name
         self.warm_up_s: float | None = None  # seconds the one-off first call took (None: not warmed up yet)
         self.last_report: dict = {}
@@ -141,12 +146,22 @@ class Separator:
     # ---- public API ---------------------------------------------------------------------------
     def separate(self, waveform: np.ndarray | torch.Tensor, sample_rate: int,
                  budget: float = 0.0) -> tuple[np.ndarray, dict]:
-        """``waveform`` [samples] or [channels, samples] -> (estimates [n_src, samples] at ``sample_rate``, report)."""
+        """``waveform`` [samples] or [samples, channels] (as ``soundfile.read`` returns it; up to 8 channels,
+        averaged) -> (estimates [n_src, samples] at ``sample_rate``, report).
+
+        Raises SlimsepError for another shape, more than 8 channels (a [channels, samples] array reads as
+        thousands of channels: transpose it), non-finite samples, an input too short, or a bad ``budget``.
+        """
+        check_budget(budget)
         audio = as_float_audio(waveform.detach().cpu().numpy() if hasattr(waveform, "detach") else waveform)
-        audio = audio[None] if audio.ndim == 1 else audio
-        if audio.ndim != 2:
-            raise SlimsepError(f"waveform must be [samples] or [channels, samples], got shape {audio.shape}")
+        audio = audio[:, None] if audio.ndim == 1 else audio
+        if audio.ndim != 2 or audio.shape[1] > MAX_CHANNELS:
+            raise SlimsepError(f"waveform of shape {audio.shape}: expected [samples] or [samples, channels] with at "
+                               f"most {MAX_CHANNELS} channels, as soundfile.read returns it (transpose a "
+                               f"[channels, samples] array)")
+        audio = np.ascontiguousarray(audio.T)
         check_waveform(audio, "<waveform>")
+        check_length("<waveform>", audio.shape[1], sample_rate, self.sample_rate, self.cfg.kernel_size)
         parts: list[np.ndarray] = []
         report = self._run(lambda s, e: audio[:, s:e], audio.shape[1], sample_rate, budget, parts.append)
         return np.concatenate(parts, axis=1), report
@@ -157,8 +172,10 @@ class Separator:
 
         ``protected``: other files that must never be overwritten (e.g. the other inputs of the same call).
         """
+        check_budget(budget)
         path, outdir = Path(path), Path(outdir)
         info = validate_input(path)
+        check_length(path, info.frames, info.samplerate, self.sample_rate, self.cfg.kernel_size)
         outs = output_paths(path, outdir, self.cfg.n_src)
         check_outputs(path, outs, overwrite, protected)
         with ExitStack() as renames:  # the estimates' temporary files are renamed together once all are complete
@@ -180,5 +197,31 @@ class Separator:
                         writer.close()
         report["input"] = str(path)
         report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.cfg.n_src)]
-        write_text_atomic(outs["report"], json.dumps(report, indent=1) + "\n")
+        write_json_atomic(outs["report"], report)
         return outs
+
+
+def check_budget(budget: float) -> float:
+    """The gate budget must be a finite number >= 0 (docs/inference.md says what it does); one-line error."""
+    if not _finite(budget) or budget < 0:
+        raise SlimsepError(f"--budget {budget}: must be a finite number >= 0 (0: the gates' own choice)")
+    return budget
+
+
+def check_window(window: float, overlap: float, cfg: ModelConfig) -> None:
+    """A window must hold at least ``MIN_WINDOW_CHUNKS`` of the model's chunks (shorter ones give the inter-chunk
+    layers almost nothing to attend to, and thousands of windows), and the overlap must fit in it."""
+    chunk_s = geometry.chunk_seconds(cfg)
+    least = MIN_WINDOW_CHUNKS * chunk_s
+    if not _finite(window) or window < least:
+        raise SlimsepError(f"--window {window}: must be a finite number of seconds >= {least:g} "
+                           f"({MIN_WINDOW_CHUNKS} of the model's {chunk_s:g} s chunks)")
+    if not _finite(overlap) or not 0 <= overlap < window:
+        raise SlimsepError(f"overlap {overlap}: must be >= 0 s and shorter than the {window:g} s window")
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False

@@ -65,6 +65,12 @@ def samples_for_chunks(cfg: ModelConfig, chunks: int) -> int:
     return (frames - 1) * (cfg.kernel_size // 2) + cfg.kernel_size
 
 
+def chunk_seconds(cfg: ModelConfig) -> float:
+    """A chunk's length in seconds, counted as ``K`` frame hops (``K * L/2`` samples; its exact span, clipped by
+    :func:`chunk_spans`, is ``L/2`` samples longer)."""
+    return cfg.chunk_size * (cfg.kernel_size // 2) / cfg.sample_rate
+
+
 def chunk_spans(cfg: ModelConfig, n_samples: int) -> np.ndarray:
     """Sample range ``[start, end)`` of each chunk, clipped to the signal: ``[C, 2]`` int64."""
     hop_f, K = cfg.kernel_size // 2, cfg.chunk_size

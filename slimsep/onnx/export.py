@@ -7,7 +7,6 @@ TorchScript exporter (``dynamo=False``): the dynamo exporter needs ``onnxscript`
 from __future__ import annotations
 
 import copy
-import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import torch
 from torch import nn
 
 from slimsep import __version__
-from slimsep.atomic import atomic_path, write_text_atomic
+from slimsep.atomic import atomic_path, write_json_atomic
 from slimsep.errors import SlimsepError
 from slimsep.inference.files import writable_folder
 from slimsep.models import geometry
@@ -61,7 +60,7 @@ def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, over
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "slimsep_version": str(__version__),
                 "opset": opset, "model_name": model.cfg.name, "config": model.cfg.to_dict(),
                 "costs": width_costs(model.cfg), "width": width, "graphs": names}
-    return write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    return write_json_atomic(folder / MANIFEST, manifest)
 
 
 def _prepare(folder: Path, overwrite: bool) -> Path:

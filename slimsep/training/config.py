@@ -6,6 +6,8 @@ A plain nested dict (not a dataclass) because the ``data`` section is passed ver
 from __future__ import annotations
 
 import copy
+import dataclasses
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,43 @@ def apply_override(cfg: dict, assignment: str) -> None:
     node[leaf] = _parse_value(value)
 
 
+def check_keys(cfg: dict, where: str = "") -> None:
+    """Every key must be one the code reads: a misspelt one (``trainer.max_step``) would otherwise sit beside the
+    real one while the run goes ahead with the default. ``data`` keys are those of the chosen corpus's builder,
+    ``model.overrides`` the ModelConfig fields. Raises SlimsepError naming the key and the nearest valid one."""
+    from slimsep.data import BUILDER_KEYS
+    from slimsep.models.config import ModelConfig
+
+    _check_level(cfg, DEFAULTS, "", where)
+    for section in (k for k, v in DEFAULTS.items() if isinstance(v, dict) and k in cfg and k != "data"):
+        _check_level(cfg[section], DEFAULTS[section], f"{section}.", where)
+    model_fields = {f.name: None for f in dataclasses.fields(ModelConfig) if f.name != "name"}
+    _check_level((cfg.get("model") or {}).get("overrides") or {}, model_fields, "model.overrides.", where)
+    data = cfg.get("data") or {}
+    if where and "corpus" not in data:
+        return  # a file's data keys are checked once merged, against the corpus an override may still choose
+    corpus = data.get("corpus", DEFAULTS["data"]["corpus"])
+    if corpus not in BUILDER_KEYS:
+        raise SlimsepError(f"{where}data.corpus {corpus!r}: unknown corpus{_nearest(str(corpus), BUILDER_KEYS)}; "
+                           f"choose from {', '.join(sorted(BUILDER_KEYS))}")
+    _check_level(data, dict.fromkeys(BUILDER_KEYS[corpus]), "data.", where, f" (corpus {corpus})")
+
+
+def _check_level(given: object, valid: dict, prefix: str, where: str, context: str = "") -> None:
+    if not isinstance(given, dict):
+        raise SlimsepError(f"{where}config entry '{prefix.rstrip('.')}' must be a section (key: value pairs)")
+    for key in given:
+        if key not in valid:
+            hint = _nearest(str(key), valid, prefix) or f"; valid: {', '.join(sorted(map(str, valid)))}"
+            raise SlimsepError(f"{where}unknown config key '{prefix}{key}'{context}{hint}")
+
+
+def _nearest(key: str, valid: object, prefix: str = "") -> str:
+    """``; did you mean 'x'?`` for the closest valid name (difflib), or nothing."""
+    match = difflib.get_close_matches(key, [str(v) for v in valid], n=1, cutoff=0.5)
+    return f"; did you mean '{prefix}{match[0]}'?" if match else ""
+
+
 def _parse_value(text: str) -> Any:
     """YAML scalar parsing, plus ``3e-3``-style floats that YAML 1.1 reads as strings."""
     value = yaml.safe_load(text)
@@ -80,9 +119,11 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             raise SlimsepError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(loaded, dict):
             raise SlimsepError(f"{path}: expected a mapping at the top level")
+        check_keys(loaded, where=f"{path}: ")
         cfg = merge(cfg, loaded)
     for assignment in overrides or []:
         apply_override(cfg, assignment)
+    check_keys(cfg)
     if cfg["stage"] not in STAGES:
         raise SlimsepError(f"stage must be one of {', '.join(STAGES)}, got {cfg['stage']!r}")
     if cfg["stage"] == "gate" and not cfg["init_from"]:

@@ -13,6 +13,7 @@ import yaml
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from slimsep.data.factory import check_sample_rate
 from slimsep.errors import SlimsepError
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
 from slimsep.training.datamodule import SeparationDataModule
@@ -106,6 +107,8 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
         module.model.load_state_dict(state)
     data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], cfg["loader"]["num_workers"], cfg["seed"])
     data.setup("fit")
+    check_sample_rate(data.train_set, model_config["sample_rate"], "the training data")
+    check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     trainer, best = build_trainer(cfg, run_dir)

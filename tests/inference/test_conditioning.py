@@ -85,7 +85,7 @@ def test_antiphase_stereo_is_not_separated_as_silence(tiny_model_file: Path, tmp
     outs = [sf.read(tmp_path / "out" / f"antiphase_spk{k}.wav")[0] for k in (1, 2)]
     assert 0.5 < sum(np.sum(o ** 2) for o in outs) / np.sum(mono.astype(np.float64) ** 2) < 2.0
     assert "cancel" in capsys.readouterr().err
-    _, report = Separator.from_pretrained(tiny_model_file).separate(stereo, SR)
+    _, report = Separator.from_pretrained(tiny_model_file).separate(stereo.T, SR)
     assert report["downmix"] == "channel 1" and "antiphase" in report["notes"][0]
 
 

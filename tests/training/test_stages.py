@@ -13,9 +13,9 @@ from slimsep.data.synthetic import SyntheticSpec, make_example, talker_spans
 from slimsep.errors import SlimsepError
 from slimsep.models import DSN, gmac_per_second, load_model
 from slimsep.models.serialization import model_metadata
-from slimsep.training import load_config
+from slimsep.training import load_config, train
 from slimsep.training.run import wall_clock_limit
-from tests.training.conftest import REPO, run_stage
+from tests.training.conftest import QUIET, REPO, run_stage
 
 SPEC = SyntheticSpec(seconds=2.0, overlap=0.25, lead_silence=0.8)
 
@@ -169,3 +169,12 @@ def test_gate_checkpoints_are_chosen_by_quality_and_compute(stage1_model: Path, 
                      "trainer.max_steps=4", "trainer.val_check_interval=2")
     meta = model_metadata(path)
     assert meta["selected_by"] == "val/loss" and isinstance(meta["val_loss"], float)
+
+
+def test_data_at_another_rate_than_the_model_is_refused(tmp_path: Path) -> None:
+    """A 16 kHz model on the (8 kHz) synthetic data: one line before the run folder exists, not a run."""
+    cfg = load_config(REPO / "configs" / "tiny_synthetic.yaml", [*QUIET, "model.overrides.sample_rate=16000",
+                                                                 "trainer.max_steps=2"])
+    with pytest.raises(SlimsepError, match="8000 Hz.*16000 Hz"):
+        train(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
