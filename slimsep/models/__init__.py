@@ -5,8 +5,7 @@ without pulling in PyTorch.
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from slimsep.lazy import lazy_exports
 
 _WHERE = {
     "DSN": "dsn", "SeparationOutput": "dsn",
@@ -19,12 +18,4 @@ _WHERE = {
 __all__ = ["DSN", "ModelConfig", "NAMED_CONFIGS", "SeparationOutput", "count_macs", "fresh_gates", "get_config",
            "gmac_per_second", "load_model", "restrict_widths", "save_model", "width_costs"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'slimsep.models' has no attribute {name!r}")
-    return getattr(import_module(f"slimsep.models.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -9,19 +9,10 @@ Names are imported on first use, so ``from slimsep.onnx import OnnxDSN`` works w
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from slimsep.lazy import lazy_exports
 
 _WHERE = {"OnnxDSN": "runtime", "export_onnx": "export", "read_manifest": "format"}
 
 __all__ = ["OnnxDSN", "export_onnx", "read_manifest"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'slimsep.onnx' has no attribute {name!r}")
-    return getattr(import_module(f"slimsep.onnx.{_WHERE[name]}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
