@@ -51,7 +51,7 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 
 
 @register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
-                        "condition"))
+                        "pitch_range", "gain_range", "mix_gain_range", "condition"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 

@@ -49,6 +49,13 @@ def test_data_keys_follow_the_corpus() -> None:
         load_config(REPO / "configs" / "paper_wham_slimmable.yaml", ["data.speed_range=[0.9,1.1]"])
 
 
+@pytest.mark.parametrize("key", ["pitch_range", "gain_range", "mix_gain_range"])
+def test_open_corpus_augmentation_keys_are_accepted(key: str) -> None:
+    """Every training option the open corpus's dynamic mixing reads is a valid ``data.`` key."""
+    cfg = load_config(REPO / "configs" / "small_open_slimmable.yaml", [f"data.{key}=[-2,2]"])
+    assert cfg["data"][key] == [-2, 2]
+
+
 def test_a_misspelt_key_in_a_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("stage: slimmable\ntrainer: {max_step: 5}\n")
