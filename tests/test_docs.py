@@ -8,7 +8,7 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("slimsep", "tests", "scripts", "benchmarks", "configs", "docs", ".ci")
 SUFFIXES = {".py", ".md", ".yaml", ".sh", ""}
 DOCS_PATH = re.compile(r"(?<![\w/])docs/[\w./-]+\.md")  # docs/model.md, docs/results_src/intro.md
-ROOT_DOC = re.compile(r"(?<![\w/.-])[A-Z][A-Z_]*\.md")  # README.md at the root; a bare name elsewhere does not resolve
+ROOT_DOC = re.compile(r"(?<![\w/.-])(?:[\w.-]+/)*[A-Z][A-Z_]*\.md")  # README.md; a folder outside the repo fails
 MD_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")  # [text](relative/path.md#anchor)
 
 

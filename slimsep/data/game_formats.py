@@ -1,4 +1,4 @@
-"""Decoders for the game speech formats of the open corpus (layouts in ``shared/DATA.md``).
+"""Decoders for the game speech formats of the open corpus (layouts in docs/corpora.md).
 
 - Beneath a Steel Sky: ``sky.dnr`` indexes ``sky.dsk``; speech files 50000-59399 are a 22-byte header followed by
   RNC ProPack method-1 data (decompressed with the ``propack`` package from PyPI) that unpacks to unsigned 8-bit
