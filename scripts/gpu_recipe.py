@@ -2,7 +2,7 @@
 """One-call GPU recipe (docs/training.md, "One-call GPU recipe").
 
     python scripts/gpu_recipe.py pack --corpus /work/data/open_corpus_v1 --wheels WHEELS_DIR   # here
-    python scripts/gpu_recipe.py run --budget-s 480 --plan configs/gpu_plan.yaml               # on the GPU
+    python scripts/gpu_recipe.py run --budget-s 480 --plan configs/gpu/plan.yaml               # on the GPU
 
 ``run`` starts with the standard library only: it unpacks the carried wheels of the modules the machine lacks
 into ``.gpu_work/site`` (a wheel is a zip archive; no pip, no network), then checks every import and the CUDA
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quality", type=float, default=0.8, help="Vorbis compression level, 0 best .. 1 smallest")
     r = sub.add_parser("run", help="train the plan's runs on this machine's GPU and write the results")
     r.add_argument("--budget-s", type=float, required=True, help="wall-clock seconds for the whole call")
-    r.add_argument("--plan", type=Path, default=REPO / "configs" / "gpu_plan.yaml")
+    r.add_argument("--plan", type=Path, default=REPO / "configs" / "gpu" / "plan.yaml")
     r.add_argument("--pack", type=Path, default=REPO / ".gpu_pack")
     r.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", REPO / "gpu_out")))
     r.add_argument("--work", type=Path, default=REPO / ".gpu_work")

@@ -4,7 +4,7 @@ On a GPU, CPU-side mixing (file reads, soxr) cannot keep up with bf16 steps, lea
 the machine. Here all utterances live in one flat tensor on the device and a whole batch of mixtures is drawn with
 a few gathers: the same recipe as :class:`slimsep.data.dynamic_mix.DynamicMixDataset` for ``sep_clean`` (two
 different speakers drawn uniformly, one utterance each, overlap ratio from {1, 0.5, 0.25} laid out as in
-:func:`slimsep.data.simulator.layout`, the louder talker at -25 dBFS and a relative level uniform in 0-5 dB, all
+:func:`slimsep.data.simulator.layout`, talker levels -25 dBFS +- half a relative level uniform in 0-5 dB, all
 gains scaled down together when the mixture would peak above 0.9, shorter mixtures ending in silence), without
 the speed perturbation and the noise.
 """

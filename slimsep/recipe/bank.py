@@ -43,14 +43,23 @@ def decode_pack(pack: Path, work: Path, workers: int) -> dict:
     train = {n: decoded[n] for n in names if info["speakers"][n]["split"] == "train"}
     work.mkdir(parents=True, exist_ok=True)
     _save_train(work / "train.npz", train)
-    valid = [_render(row, by_path) for row in info["valid_recipes"]]
-    torch.save({"items": valid, "conditions": [r["condition"] for r in info["valid_recipes"]]}, work / "valid.pt")
+    recipes = _round_robin(info["valid_recipes"])  # any prefix (eval_limit, limit_val_batches) spans all conditions
+    valid = [_render(row, by_path) for row in recipes]
+    torch.save({"items": valid, "conditions": [r["condition"] for r in recipes]}, work / "valid.pt")
     gen = torch.Generator().manual_seed(TRAIN_VOICE_SEED)
     mix, src = mix_batch(SourceBank(train), TRAIN_VOICE_MIXTURES, int(TRAIN_VOICE_SECONDS * info["sample_rate"]), gen)
     torch.save({"items": list(zip(mix, src))}, work / "train_voices.pt")
     return {"train_speakers": len(train), "train_hours": round(sum(c.size for v in train.values() for c in v)
                                                                   / info["sample_rate"] / 3600, 3),
             "valid_mixtures": len(valid), "sample_rate": info["sample_rate"]}
+
+
+def _round_robin(rows: list[dict]) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["condition"], []).append(row)
+    parts = list(groups.values())
+    return [part[i] for i in range(max(map(len, parts), default=0)) for part in parts if i < len(part)]
 
 
 def _render(row: dict, by_path: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,6 +24,7 @@ from slimsep.recipe.plan import Plan, RunSpec, load_plan
 MARGIN_S = 15.0
 GRACE_S = 25.0
 POLL_S = 2.0
+MIN_RUN_S = 35.0  # start-up and export take about 20 s of a run's time
 
 
 @dataclass
@@ -87,9 +88,9 @@ def _maybe_start(job: Job, jobs: dict[str, Job], plan_path: Path, work: Path, en
             job.status = "skipped"
             log(f"{job.spec.name}: skipped, {parent.spec.name} left no model ({parent.status})")
             return
-    if job.deadline - time.time() < 60:
+    if job.deadline - time.time() < MIN_RUN_S:
         job.status = "skipped"
-        log(f"{job.spec.name}: skipped, under 60 s left before its deadline")
+        log(f"{job.spec.name}: skipped, under {MIN_RUN_S:.0f} s left before its deadline")
         return
     run_dir = work / job.spec.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -154,8 +155,11 @@ def _finish(jobs: dict[str, Job], work: Path, out: Path, deadline: float, device
             metrics: dict) -> None:
     _record(jobs, work, metrics, out)
     report.curves({n: work / n for n, j in jobs.items() if j.started}, out / "curves.csv")
-    sets = {"valid_si_sdri": torch.load(work / "valid.pt", weights_only=True)["items"],
-            "train_voices_si_sdri": torch.load(work / "train_voices.pt", weights_only=True)["items"]}
+    limit = metrics["settings"].get("eval_limit")
+    sets = {"valid_si_sdri": torch.load(work / "valid.pt", weights_only=True)["items"][:limit],
+            "train_voices_si_sdri": torch.load(work / "train_voices.pt", weights_only=True)["items"][:limit]}
+    log(f"evaluating on {len(sets['valid_si_sdri'])} validation and {len(sets['train_voices_si_sdri'])} "
+        f"training-voice mixtures (eval_limit {limit})")
     for name, job in jobs.items():
         entry = metrics["runs"][name]
         _throughput(entry, work / name)

@@ -1,10 +1,11 @@
 """The plan of a GPU recipe call: which runs, with which configs, in which share of the time budget.
 
-A YAML file (``configs/gpu_plan.yaml``) so the runs can change without code changes::
+A YAML file (``configs/gpu/plan.yaml``) so the runs can change without code changes::
 
     batch_size: 64          # every run's loader.batch_size
     segment: 3.0            # seconds per training mixture
     overrides: []           # `key=value` for every run, before the run's own
+    eval_limit: null        # evaluate on the first N validation / training-voice mixtures (null: all)
     runs:
       - {name: static_1, config: configs/small_open_static.yaml, overrides: [static.width=1.0], until: 0.5}
       - {name: stage1, config: configs/small_open_slimmable.yaml, init_from: static_1}
@@ -25,7 +26,7 @@ from slimsep.errors import SlimsepError
 MAX_RUNS = 5  # at most 8 returned files: one model per run plus metrics.json, curves.csv and log.txt
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 DEFAULTS = {"batch_size": 64, "segment": 3.0, "max_steps": 100_000, "val_check_interval": 250,
-            "checkpoint_every_n_steps": 250, "eval_reserve_s": 45.0, "overrides": []}
+            "checkpoint_every_n_steps": 250, "eval_reserve_s": 45.0, "eval_limit": None, "overrides": []}
 
 
 @dataclass

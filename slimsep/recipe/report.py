@@ -35,6 +35,7 @@ def write_json(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, default=str)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -58,6 +59,7 @@ def copy_model(path: Path, dest: Path) -> None:
     shutil.copy2(path, dest)
     if dest.stat().st_size / 2**20 > MAX_FILE_MIB:
         save_model(load_model(path), dest, metadata=torch.load(path, weights_only=True)["metadata"], half=True)
+    os.chmod(dest, 0o644)
 
 
 def eval_widths(model: DSN, stage: str, recipe: dict) -> list[float | None]:
@@ -78,10 +80,12 @@ def evaluate(path: Path, sets: dict[str, list], device: str, deadline: float) ->
     for width in eval_widths(model, stage, payload["metadata"].get("recipe", {})):
         key = "gates" if width is None else f"{width:g}"
         for set_name, items in sets.items():
-            if time.time() > deadline:
-                out.setdefault("incomplete", True)
-                return out
-            scores = [_improvement(model, mix.to(device), ref.to(device), width) for mix, ref in items]
+            scores = []
+            for mix, ref in items:
+                if time.time() > deadline:
+                    out["incomplete"] = True
+                    return out
+                scores.append(_improvement(model, mix.to(device), ref.to(device), width))
             out.setdefault(set_name, {})[key] = round(sum(scores) / len(scores), 3)
     return out
 

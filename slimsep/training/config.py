@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     # schedule_by_time: the cosine decay follows max(step / max_steps, elapsed / trainer.max_time), so a run
     # stopped by a wall-clock budget still ends at the low learning rate.
     "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05,
-              "schedule_by_time": False},
+              "schedule_by_time": False, "fused": "auto"},  # fused: the fused AdamW kernel (module._fused)
     "sandwich": {"random_widths": 1, "whole_widths": 0, "distill": 0.0, "distill_cap_db": 20.0},
     "gate": {"lambda": 0.1, "q0": 8.0, "q_scale": 2.0, "target_cost": None, "tau_start": 1.0, "tau_end": 0.3,
              "separator_lr": 0.0, "widths": None},  # widths: a subset of init_from's for the gates to choose from

@@ -138,7 +138,15 @@ class SeparationModule(L.LightningModule):
         return -score.mean().detach()
 
     def _clip_and_step(self, opt: Any) -> None:
-        self.clip_gradients(opt, gradient_clip_val=self.tc["optim"]["clip"], gradient_clip_algorithm="norm")
+        clip = self.tc["optim"]["clip"]
+        inner = getattr(opt, "optimizer", opt)
+        if getattr(inner, "_step_supports_amp_scaling", False):
+            # A fused optimizer: Lightning's AMP plugin refuses to clip for it (it would unscale fp16 gradients
+            # itself); fused is only chosen without a gradient scaler (_fused), so the gradients are true ones.
+            if clip:
+                torch.nn.utils.clip_grad_norm_([p for g in inner.param_groups for p in g["params"]], clip)
+        else:
+            self.clip_gradients(opt, gradient_clip_val=clip, gradient_clip_algorithm="norm")
         opt.step()
         self.lr_schedulers().step()
 
@@ -182,11 +190,19 @@ class SeparationModule(L.LightningModule):
             groups = [{"params": gates, "lr": o["lr"]}, {"params": rest, "lr": self.tc["gate"]["separator_lr"]}]
         else:
             groups = [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": o["lr"]}]
-        # The fused CUDA kernel: one launch for all parameters instead of several per tensor.
-        fused = all(p.is_cuda for g in groups for p in g["params"]) and any(g["params"] for g in groups)
-        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"], fused=fused or None)
+        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"], fused=self._fused(groups) or None)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def _fused(self, groups: list[dict]) -> bool:
+        """``optim.fused``: auto = the fused AdamW kernel (one launch for all parameters) when they are on CUDA and
+        no fp16 gradient scaler is in use; true/false force it."""
+        choice = self.tc["optim"].get("fused", "auto")
+        precision = str(self._trainer.precision) if getattr(self, "_trainer", None) is not None else ""
+        if choice != "auto" or precision in ("16-mixed", "16", "16-true"):
+            return choice is True
+        params = [p for g in groups for p in g["params"]]
+        return bool(params) and all(p.is_cuda for p in params)
 
     def on_train_start(self) -> None:
         self._t0 = time.monotonic()
