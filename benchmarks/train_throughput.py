@@ -10,6 +10,7 @@ slimmable stage, the sandwich rule's four passes), on mixtures drawn on the devi
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -81,6 +82,8 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also set trainer.compile")
     parser.add_argument("--stages", nargs="+", default=["static", "slimmable"])
     args = parser.parse_args()
+    for name in ("lightning.pytorch", "lightning.fabric"):  # keep the table readable
+        logging.getLogger(name).setLevel(logging.ERROR)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     args.batch = args.batch or (64 if device == "cuda" else 4)
     args.steps = args.steps or (30 if device == "cuda" else 5)
