@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wheels", type=Path, required=True, help="folder of cp312 manylinux wheels to carry")
     p.add_argument("-o", "--out", type=Path, default=REPO / ".gpu_pack")
     p.add_argument("--quality", type=float, default=0.8, help="Vorbis compression level, 0 best .. 1 smallest")
+    p.add_argument("--max-train-hours", type=float, default=None,
+                   help="keep at most this much training speech, trimming the speakers with the most")
     r = sub.add_parser("run", help="train the plan's runs on this machine's GPU and write the results")
     r.add_argument("--budget-s", type=float, required=True, help="wall-clock seconds for the whole call")
     r.add_argument("--plan", type=Path, default=REPO / "configs" / "gpu" / "plan.yaml")
@@ -117,7 +119,8 @@ def _pack(args: argparse.Namespace) -> int:
     from slimsep.recipe.pack import folder_mib, pack
     code = sum(p.stat().st_size for p in REPO.rglob("*") if p.is_file() and not _ignored(p)) / 2**20
     try:
-        summary = pack(args.corpus, args.out, args.wheels, args.quality, code_mib=code)
+        summary = pack(args.corpus, args.out, args.wheels, args.quality, code_mib=code,
+                       max_train_hours=args.max_train_hours)
     except SlimsepError as exc:
         sys.exit(f"gpu_recipe pack: {exc}")
     print(f"gpu_recipe pack: {args.out} {folder_mib(args.out):.1f} MiB + code {code:.1f} MiB; {summary}")

@@ -55,13 +55,46 @@ def write_vorbis(path: Path, audio: np.ndarray, quality: float) -> None:
             f.write(audio[i:i + BLOCK])
 
 
+def speaker_cap(seconds: list[float], total: float) -> float:
+    """The per-speaker cap c with sum(min(s, c)) = ``total`` (water filling): voices with little speech keep all
+    of it, the big ones are trimmed, so a size limit costs hours of the few big voices and no voices."""
+    if sum(seconds) <= total:
+        return max(seconds, default=0.0)
+    low, high = 0.0, max(seconds)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if sum(min(s, mid) for s in seconds) < total else (low, mid)
+    return low
+
+
+def cap_training(rows: list[dict[str, str]], max_hours: float | None, seed: int = 0) -> list[dict[str, str]]:
+    """Training rows limited to ``max_hours`` of speech by :func:`speaker_cap` (utterances drawn at random, seeded)."""
+    if max_hours is None:
+        return rows
+    by_speaker: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_speaker.setdefault(r["speaker"], []).append(r)
+    cap = speaker_cap([sum(float(r["seconds"]) for r in v) for v in by_speaker.values()], max_hours * 3600)
+    rng = np.random.default_rng(seed)
+    kept = []
+    for name in sorted(by_speaker):
+        total = 0.0
+        for i in rng.permutation(len(by_speaker[name])):
+            r = by_speaker[name][i]
+            if total + float(r["seconds"]) <= cap + 1e-3 or total == 0.0:
+                kept.append(r)
+                total += float(r["seconds"])
+    return sorted(kept, key=lambda r: r["path"])
+
+
 def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_mib: float = 0.0,
-         max_mib: float = MAX_MIB) -> dict:
+         max_mib: float = MAX_MIB, max_train_hours: float | None = None) -> dict:
     """Write the pack into ``out`` (replaced); returns its summary. Raises SlimsepError when it would not fit."""
     rows = manifest_rows(root)
     recipes = validation_recipes(root)
     used = {r[k] for r in recipes for k in ("source_1", "source_2")}
-    keep = [r for r in rows if r["speaker"] and (r["split"] == "train" or (r["split"] == "valid" and r["path"] in used))]
+    train = cap_training([r for r in rows if r["speaker"] and r["split"] == "train"], max_train_hours)
+    keep = train + [r for r in rows if r["speaker"] and r["split"] == "valid" and r["path"] in used]
     if out.exists():
         if not (out / "pack.json").is_file():
             raise SlimsepError(f"{out}: exists and is not a pack; choose another folder")
@@ -80,6 +113,7 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
         seconds[entry["split"]] += sum(c.shape[0] for c in clips) / SAMPLE_RATE
     _copy_wheels(wheels, out / "wheels")
     info = {"corpus": str(root), "sample_rate": SAMPLE_RATE, "vorbis_compression_level": quality,
+            "max_train_hours": max_train_hours,
             "train_hours": round(seconds["train"] / 3600, 3), "valid_hours": round(seconds["valid"] / 3600, 3),
             "speakers": speakers, "valid_recipes": recipes}
     (out / "pack.json").write_text(json.dumps(info))
@@ -89,8 +123,9 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
                "valid_mixtures": len(recipes), "wheels": sorted(p.name for p in (out / "wheels").glob("*.whl"))}
     if size + code_mib > max_mib:
         shutil.rmtree(out)
+        hours = info["train_hours"] * (max_mib - code_mib - 1.5) / size
         raise SlimsepError(f"{out}: pack {size:.1f} MiB + code {code_mib:.1f} MiB exceeds {max_mib:.0f} MiB; "
-                           "raise --quality towards 1 (smaller Vorbis) and pack again")
+                           f"pack again with --max-train-hours {max(0.1, hours):.1f} (or --quality nearer 1)")
     return summary
 
 

@@ -148,3 +148,13 @@ def test_wheels_are_unpacked_only_where_missing(tmp_path: Path, monkeypatch: pyt
     assert importlib.import_module("slimsep_fakewheel").VALUE == 42
     assert not (tmp_path / "site" / "numpy").exists()
     sys.modules.pop("slimsep_fakewheel", None)
+
+
+def test_speaker_cap_trims_the_big_voices_only() -> None:
+    from slimsep.recipe.pack import cap_training, speaker_cap
+    assert speaker_cap([10.0, 100.0, 1000.0], 210.0) == pytest.approx(100.0, abs=1e-3)
+    assert speaker_cap([10.0, 20.0], 100.0) == 20.0
+    rows = [{"speaker": s, "seconds": "1.0", "path": f"{s}/{i}"} for s, n in (("small", 3), ("big", 50))
+            for i in range(n)]
+    kept = cap_training(rows, max_hours=13 / 3600)
+    assert sum(r["speaker"] == "small" for r in kept) == 3 and sum(r["speaker"] == "big" for r in kept) == 10
