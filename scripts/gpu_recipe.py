@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 def _pack(args: argparse.Namespace) -> int:
     from slimsep.errors import SlimsepError
     from slimsep.recipe.pack import folder_mib, pack
-    code = sum(p.stat().st_size for p in REPO.rglob("*") if p.is_file() and not _ignored(p)) / 2**20
+    code = _code_mib()
     try:
         summary = pack(args.corpus, args.out, args.wheels, args.quality, code_mib=code,
                        max_train_hours=args.max_train_hours)
@@ -127,11 +127,15 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ignored(path: Path) -> bool:
-    """Files that do not travel with the working tree (git metadata, the pack itself, work and run folders)."""
-    parts = path.relative_to(REPO).parts
-    return bool(parts) and (parts[0] in (".git", ".gpu_pack", ".gpu_work", "gpu_out", "runs", ".pytest_cache")
-                            or "__pycache__" in parts or parts[-1].endswith(".egg-info"))
+def _code_mib() -> float:
+    """Size of what travels with the pack: tracked and untracked-but-not-ignored files (git's view)."""
+    import subprocess
+    try:
+        names = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                               capture_output=True, check=True).stdout.decode().split("\0")
+    except (OSError, subprocess.CalledProcessError):
+        sys.exit("gpu_recipe pack: run it inside the git checkout (git ls-files sizes the code that travels)")
+    return sum((REPO / n).stat().st_size for n in names if n and (REPO / n).is_file()) / 2**20
 
 
 if __name__ == "__main__":
