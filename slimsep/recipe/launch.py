@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -49,15 +50,28 @@ def run(pack: Path, plan_path: Path, out: Path, work: Path, budget_s: float, t0:
     if device == "cuda":
         metrics["gpu"] = torch.cuda.get_device_name(0)
     log(f"plan {plan_path}: {', '.join(r.name for r in plan.runs)}; budget {budget_s:.0f} s on {device}")
-    metrics["pack"] = decode_pack(pack, work, workers=min(16, os.cpu_count() or 1))
+    for spec in plan.runs:  # a machine kept warm since an earlier call still holds that call's run folders
+        shutil.rmtree(work / spec.name, ignore_errors=True)
+    try:
+        metrics["pack"] = decode_pack(pack, work, workers=min(16, os.cpu_count() or 1))
+    except Exception as exc:
+        log(f"decoding the pack failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        report.write_json(out / "metrics.json", metrics)
+        raise
     log(f"decoded: {metrics['pack']}")
     window0, window1 = time.time(), end - float(plan.settings["eval_reserve_s"]) - MARGIN_S
     if window1 - window0 < 30:
         log(f"only {window1 - window0:.0f} s left for training: raise --budget-s")
     jobs = {r.name: Job(r, window0 + r.until * (window1 - window0)) for r in plan.runs}
     threads = max(1, (os.cpu_count() or 2) // len(jobs))
-    _train_all(jobs, plan_path, work, threads, log, metrics, out)
-    _finish(jobs, work, out, end - MARGIN_S, device, log, metrics)
+    try:
+        _train_all(jobs, plan_path, work, threads, log, metrics, out)
+    finally:  # even after an error in this process, stop the runs and return what exists
+        for job in jobs.values():
+            if job.status == "running" and job.proc is not None and job.proc.poll() is None:
+                _stop(job, log)
+                _keep_model(job, work, out, log)
+        _finish(jobs, work, out, end - MARGIN_S, device, log, metrics)
     log(f"done in {time.time() - t0:.0f} s")
     return 0 if all(j.status == "ok" for j in jobs.values()) else 1
 
