@@ -3,30 +3,21 @@ mixtures) so that every run process loads plain arrays instead of decoding Vorbi
 from __future__ import annotations
 
 import json
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from slimsep.data.simulator import MixtureRecipe, render
 from slimsep.data.tensor_mix import SourceBank, mix_batch
 from slimsep.errors import SlimsepError
+from slimsep.recipe.decode import decode_speaker
 
 TRAIN_VOICE_MIXTURES = 32  # fixed mixtures of training voices: how well the runs fit what they saw
 TRAIN_VOICE_SECONDS = 4.0
 TRAIN_VOICE_SEED = 20261130
-
-
-def _decode(args: tuple[str, list]) -> list[np.ndarray]:
-    path, utterances = args
-    audio, _ = sf.read(path, dtype="float32", always_2d=True)
-    audio = audio[:, 0]
-    need = max(s + n for _, s, n in utterances)
-    if audio.shape[0] < need:  # Vorbis returned fewer samples than were written: pad the tail
-        audio = np.pad(audio, (0, need - audio.shape[0]))
-    return [audio[s:s + n].copy() for _, s, n in utterances]
 
 
 def decode_pack(pack: Path, work: Path, workers: int) -> dict:
@@ -37,8 +28,8 @@ def decode_pack(pack: Path, work: Path, workers: int) -> dict:
     info = json.loads((pack / "pack.json").read_text())
     names = sorted(info["speakers"])
     jobs = [(str(pack / info["speakers"][n]["file"]), info["speakers"][n]["utterances"]) for n in names]
-    with ProcessPoolExecutor(max(1, workers)) as pool:
-        decoded = dict(zip(names, pool.map(_decode, jobs)))
+    with ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
+        decoded = dict(zip(names, pool.map(decode_speaker, jobs)))
     by_path = {u[0]: clip for n in names for u, clip in zip(info["speakers"][n]["utterances"], decoded[n])}
     train = {n: decoded[n] for n in names if info["speakers"][n]["split"] == "train"}
     work.mkdir(parents=True, exist_ok=True)
