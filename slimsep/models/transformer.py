@@ -46,9 +46,18 @@ class SlimTransformerLayer(nn.Module):
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Multi-head attention over the second-to-last axis; ``[..., S, h*hd]`` in and out."""
+        """Multi-head attention over the second-to-last axis; ``[..., S, h*hd]`` in and out.
+
+        Under autocast, Q, K, V and the additive mask go in at the autocast dtype (bf16/fp16): without a mask,
+        SDPA can then pick the flash kernel; a float32 mask next to bf16 queries would be an error.
+        """
         hd = self.cfg.attn_head_dim
         shape = q.shape
+        if torch.is_autocast_enabled(q.device.type):
+            dtype = torch.get_autocast_dtype(q.device.type)
+            q, k, v = (t.to(dtype) for t in (q, k, v))
+        if mask is not None and mask.is_floating_point():
+            mask = mask.to(q.dtype)
         split = [t.reshape(-1, t.shape[-2], t.shape[-1] // hd, hd).transpose(1, 2) for t in (q, k, v)]
         out = F.scaled_dot_product_attention(*split, attn_mask=mask)
         return out.transpose(1, 2).reshape(shape)

@@ -23,16 +23,20 @@ DEFAULTS: dict[str, Any] = {
     "model": {"name": "tiny", "overrides": {}},
     "init_from": None,  # a model file or checkpoint to start from (required for stage "gate")
     "data": {"corpus": "synthetic"},
-    "loader": {"batch_size": 4, "num_workers": 0},
-    "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05},
+    # num_workers "auto": run.data_workers (several on a GPU, where loading must keep up; none on a small CPU box)
+    "loader": {"batch_size": 4, "num_workers": "auto"},
+    # schedule_by_time: the cosine decay follows max(step / max_steps, elapsed / trainer.max_time), so a run
+    # stopped by a wall-clock budget still ends at the low learning rate.
+    "optim": {"lr": 1e-3, "weight_decay": 0.0, "clip": 5.0, "warmup_steps": 100, "min_lr_ratio": 0.05,
+              "schedule_by_time": False, "fused": "auto"},  # fused: the fused AdamW kernel (module._fused)
     "sandwich": {"random_widths": 1, "whole_widths": 0, "distill": 0.0, "distill_cap_db": 20.0},
     "gate": {"lambda": 0.1, "q0": 8.0, "q_scale": 2.0, "target_cost": None, "tau_start": 1.0, "tau_end": 0.3,
              "separator_lr": 0.0, "widths": None},  # widths: a subset of init_from's for the gates to choose from
     "static": {"width": 1.0},
     "trainer": {"max_steps": 1000, "max_time": None, "val_check_interval": 200, "limit_val_batches": 1.0,
-                "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto", "precision": "32-true",
+                "accelerator": "cpu", "devices": 1, "num_nodes": 1, "strategy": "auto", "precision": "auto",
                 "threads": None, "log_every_n_steps": 10, "checkpoint_every_n_steps": 50, "save_top_k": 2,
-                "enable_progress_bar": True},
+                "enable_progress_bar": True, "compile": False},  # precision "auto": run.resolve_precision
 }
 
 

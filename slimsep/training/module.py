@@ -11,7 +11,9 @@ same ones.
 """
 from __future__ import annotations
 
+import logging
 import math
+import time
 from typing import Any
 
 import lightning as L
@@ -19,7 +21,9 @@ import torch
 
 from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
 from slimsep.losses.distillation import student_loss, teacher_targets
-from slimsep.models import DSN, ModelConfig, gmac_per_second
+from slimsep.models import DSN, ModelConfig, SeparationOutput, gmac_per_second
+
+log = logging.getLogger(__name__)
 
 
 class SeparationModule(L.LightningModule):
@@ -34,6 +38,27 @@ class SeparationModule(L.LightningModule):
         elif not train_config["gate"]["separator_lr"]:
             for name, p in self.model.named_parameters():
                 p.requires_grad_(name.startswith("gates."))
+        # A plain list, not an attribute module: the compiled wrapper must not add keys to the state dict.
+        self._compiled: list[Any] = [torch.compile(self.model)] if train_config["trainer"].get("compile") else []
+        self._t0: float | None = None
+
+    # ---- forward ------------------------------------------------------------------------------
+    def run_model(self, mix: torch.Tensor, widths: Any, **kwargs: Any) -> SeparationOutput:
+        """The model's output with float32 estimates: under bf16 autocast the losses and metrics stay in float32.
+
+        With ``trainer.compile`` the compiled model runs; if compiling fails, one warning and eager from then on.
+        """
+        out = None
+        if self._compiled:
+            try:
+                out = self._compiled[0](mix, widths, **kwargs)
+            except Exception as exc:  # noqa: BLE001 (any compiler failure: fall back, never stop the run)
+                log.warning("torch.compile failed (%s); training continues without it", str(exc).splitlines()[0])
+                self._compiled.clear()
+        if out is None:
+            out = self.model(mix, widths, **kwargs)
+        out.estimates = out.estimates.float()
+        return out
 
     # ---- helpers ------------------------------------------------------------------------------
     def _generator(self) -> torch.Generator:
@@ -72,7 +97,7 @@ class SeparationModule(L.LightningModule):
         opt = self.optimizers()
         opt.zero_grad()
         widths, sw = self.model.cfg.widths, self.tc["sandwich"]
-        full = self.model(mix, 1.0).estimates
+        full = self.run_model(mix, 1.0).estimates
         full_score, perm = pit_si_sdr(full, ref)
         self.manual_backward(-full_score.mean())
         teacher = teacher_targets(full, perm)
@@ -82,7 +107,7 @@ class SeparationModule(L.LightningModule):
         narrow += self._whole_widths(gen, sw["whole_widths"])
         losses = []
         for w in narrow:
-            loss = student_loss(self.model(mix, w).estimates, ref, teacher, sw["distill"], sw["distill_cap_db"])
+            loss = student_loss(self.run_model(mix, w).estimates, ref, teacher, sw["distill"], sw["distill_cap_db"])
             self.manual_backward(loss)
             losses.append(loss.detach())
         self._clip_and_step(opt)
@@ -93,7 +118,7 @@ class SeparationModule(L.LightningModule):
     def _gate_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         opt = self.optimizers()
         opt.zero_grad()
-        out = self.model(mix, None, tau=self.tau())
+        out = self.run_model(mix, None, tau=self.tau())
         score, perm = pit_si_sdr(out.estimates, ref)
         loss, comp = self._gate_loss(out.estimates, out.gate_probs, ref, score, perm)
         self.manual_backward(loss)
@@ -106,14 +131,22 @@ class SeparationModule(L.LightningModule):
     def _static_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         opt = self.optimizers()
         opt.zero_grad()
-        score, _ = pit_si_sdr(self.model(mix, float(self.tc["static"]["width"])).estimates, ref)
+        score, _ = pit_si_sdr(self.run_model(mix, float(self.tc["static"]["width"])).estimates, ref)
         self.manual_backward(-score.mean())
         self._clip_and_step(opt)
         self.log("train/si_sdr", score.mean(), prog_bar=True, batch_size=mix.shape[0])
         return -score.mean().detach()
 
     def _clip_and_step(self, opt: Any) -> None:
-        self.clip_gradients(opt, gradient_clip_val=self.tc["optim"]["clip"], gradient_clip_algorithm="norm")
+        clip = self.tc["optim"]["clip"]
+        inner = getattr(opt, "optimizer", opt)
+        if getattr(inner, "_step_supports_amp_scaling", False):
+            # A fused optimizer: Lightning's AMP plugin refuses to clip for it (it would unscale fp16 gradients
+            # itself); fused is only chosen without a gradient scaler (_fused), so the gradients are true ones.
+            if clip:
+                torch.nn.utils.clip_grad_norm_([p for g in inner.param_groups for p in g["params"]], clip)
+        else:
+            self.clip_gradients(opt, gradient_clip_val=clip, gradient_clip_algorithm="norm")
         opt.step()
         self.lr_schedulers().step()
 
@@ -123,7 +156,7 @@ class SeparationModule(L.LightningModule):
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         mix, ref = batch
-        out = self.model(mix, self.validation_widths())
+        out = self.run_model(mix, self.validation_widths())
         score, perm = pit_si_sdr(out.estimates, ref)
         base = si_sdr(mix.unsqueeze(1).expand_as(ref), ref).mean(-1)
         n = mix.shape[-1]
@@ -131,7 +164,7 @@ class SeparationModule(L.LightningModule):
         metrics = {"val/si_sdri": (score - base).mean(), "val/gmac_per_s": sum(gmacs) / len(gmacs),
                    "val/avg_width": torch.tensor(self.model.cfg.widths, device=mix.device)[out.width_idx].mean()}
         if self.stage == "slimmable":
-            slim, _ = pit_si_sdr(self.model(mix, self.model.cfg.widths[0]).estimates, ref)
+            slim, _ = pit_si_sdr(self.run_model(mix, self.model.cfg.widths[0]).estimates, ref)
             metrics["val/si_sdri_slimmest"] = (slim - base).mean()
         if self.stage == "gate":  # checkpoints are picked by it: SI-SDRi alone favours the most compute
             chosen = torch.nn.functional.one_hot(out.width_idx, len(self.model.cfg.widths)).float()
@@ -157,16 +190,36 @@ class SeparationModule(L.LightningModule):
             groups = [{"params": gates, "lr": o["lr"]}, {"params": rest, "lr": self.tc["gate"]["separator_lr"]}]
         else:
             groups = [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": o["lr"]}]
-        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"])
+        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"], fused=self._fused(groups) or None)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
+    def _fused(self, groups: list[dict]) -> bool:
+        """``optim.fused``: auto = the fused AdamW kernel (one launch for all parameters) when they are on CUDA and
+        no fp16 gradient scaler is in use; true/false force it."""
+        choice = self.tc["optim"].get("fused", "auto")
+        precision = str(self._trainer.precision) if getattr(self, "_trainer", None) is not None else ""
+        if choice != "auto" or precision in ("16-mixed", "16", "16-true"):
+            return choice is True
+        params = [p for g in groups for p in g["params"]]
+        return bool(params) and all(p.is_cuda for p in params)
+
+    def on_train_start(self) -> None:
+        self._t0 = time.monotonic()
+
+    def _time_fraction(self) -> float:
+        """Share of ``trainer.max_time`` (seconds) used so far, for ``optim.schedule_by_time``; else 0."""
+        limit = self.tc["trainer"].get("max_time")
+        if not self.tc["optim"].get("schedule_by_time") or self._t0 is None or not isinstance(limit, (int, float)):
+            return 0.0
+        return (time.monotonic() - self._t0) / max(1e-9, float(limit))
+
     def _lr_factor(self, step: int) -> float:
-        """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
+        """Linear warm-up, then cosine decay to ``min_lr_ratio`` over max_steps (or the time budget, if sooner)."""
         o, total = self.tc["optim"], max(1, self.tc["trainer"]["max_steps"])
         if step < o["warmup_steps"]:
             return (step + 1) / o["warmup_steps"]
-        frac = min(1.0, (step - o["warmup_steps"]) / max(1, total - o["warmup_steps"]))
+        frac = min(1.0, max((step - o["warmup_steps"]) / max(1, total - o["warmup_steps"]), self._time_fraction()))
         return o["min_lr_ratio"] + (1 - o["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
 
     @property

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -59,6 +60,35 @@ def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
     return timedelta(seconds=float(value))
 
 
+def on_gpu(cfg: dict) -> bool:
+    """Whether the run will train on CUDA (``trainer.accelerator`` gpu/cuda, or auto with a GPU present)."""
+    accelerator = str(cfg["trainer"]["accelerator"]).lower()
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+
+
+def resolve_precision(cfg: dict) -> str:
+    """``trainer.precision: auto``: "bf16-mixed" on a GPU that has bf16 (autocast; losses stay in float32,
+    module.run_model), else "32-true". Any other value is passed to Lightning as given."""
+    value = str(cfg["trainer"]["precision"])
+    if value != "auto":
+        return value
+    return "bf16-mixed" if on_gpu(cfg) and torch.cuda.is_bf16_supported() else "32-true"
+
+
+def data_workers(cfg: dict) -> int:
+    """``loader.num_workers: auto``: on a GPU, half the CPU cores per device (at most 8), so dynamic mixing keeps
+    up with bf16 steps; on a CPU 0 below 4 cores (a worker would only take cores from the model), else 1."""
+    value = cfg["loader"]["num_workers"]
+    if value != "auto":
+        return int(value)
+    cores = os.cpu_count() or 1
+    if on_gpu(cfg):
+        devices = cfg["trainer"]["devices"]
+        per_device = cores // 2 // (int(devices) if isinstance(devices, int) and devices > 0 else 1)
+        return max(1, min(8, per_device))
+    return 0 if cores < 4 else 1
+
+
 def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg["trainer"]
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
@@ -72,7 +102,7 @@ def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]
     trainer = L.Trainer(
         default_root_dir=run_dir, max_steps=t["max_steps"], max_time=wall_clock_limit(t["max_time"]),
         accelerator=t["accelerator"], devices=t["devices"],
-        num_nodes=t["num_nodes"], strategy=t["strategy"], precision=t["precision"],
+        num_nodes=t["num_nodes"], strategy=t["strategy"], precision=resolve_precision(cfg),
         val_check_interval=min(t["val_check_interval"], t["max_steps"]), check_val_every_n_epoch=None,
         limit_val_batches=t["limit_val_batches"], log_every_n_steps=t["log_every_n_steps"],
         logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor()],  # resume: version_1, ...
@@ -88,8 +118,12 @@ def export(module: SeparationModule, cfg: dict, out: Path, extra: dict | None = 
     return save_model(module.model, out, metadata=meta)
 
 
-def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "") -> Path:
-    """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``."""
+def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "",
+          data: L.LightningDataModule | None = None) -> Path:
+    """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``.
+
+    ``data`` replaces the data module built from ``cfg["data"]`` (the GPU recipe mixes on the GPU itself).
+    """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
     if resume and not last.is_file():
@@ -105,7 +139,8 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
     module = SeparationModule(model_config, cfg)
     if state is not None and not resume:
         module.model.load_state_dict(state)
-    data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], cfg["loader"]["num_workers"], cfg["seed"])
+    if data is None:
+        data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], data_workers(cfg), cfg["seed"])
     data.setup("fit")
     check_sample_rate(data.train_set, model_config["sample_rate"], "the training data")
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")

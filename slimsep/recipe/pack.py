@@ -1,0 +1,151 @@
+"""``gpu_recipe pack``: the open corpus as a small folder a GPU machine without network can train from.
+
+Per speaker, the utterances it needs are concatenated into one Ogg/Vorbis file (one ~4 kB Vorbis header per
+speaker, not per clip); ``pack.json`` lists each utterance's (path, start, length) inside it and the validation
+recipes (``<root>/valid/<condition>/metadata.csv``, clean task: noise dropped), so validation mixtures are
+re-rendered on the machine from the decoded sources. Training speakers are packed whole, validation speakers only
+where a recipe uses them. The wheels the GPU machine lacks are copied into ``wheels/``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from slimsep.audio import read_audio
+from slimsep.data.conditions import parse_condition, read_metadata
+from slimsep.errors import SlimsepError
+
+MAX_MIB = 50.0  # the pack plus the code; the machine receives at most 64 MiB
+SAMPLE_RATE = 8000
+BLOCK = 80_000  # samples per Vorbis write: libsndfile crashed on one ten-minute write
+
+
+def manifest_rows(root: Path) -> list[dict[str, str]]:
+    if not (root / "manifest.csv").is_file():
+        raise SlimsepError(f"{root}: no manifest.csv (build it with `slimsep data open-corpus -o {root}`)")
+    with open(root / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def validation_recipes(root: Path) -> list[dict]:
+    """Every recipe of ``root/valid/ov*_na*/metadata.csv`` as a dict, noise removed (clean task)."""
+    base = root / "valid"
+    folders = sorted(p for p in base.iterdir() if p.is_dir() and parse_condition(p.name)) if base.is_dir() else []
+    if not folders:
+        raise SlimsepError(f"{base}: no validation condition folders (ov<overlap>_na<noise activity>)")
+    out = []
+    for folder in folders:
+        for recipe in read_metadata(folder):
+            row = recipe.to_row()
+            row.update(noise="", noise_length="0", noise_gain="0.0", condition=folder.name)
+            out.append(row)
+    return out
+
+
+def write_vorbis(path: Path, audio: np.ndarray, quality: float) -> None:
+    """Mono Vorbis at ``compression_level`` ``quality`` (0 best .. 1 smallest; 0.8 is about 18 kbit/s at 8 kHz)."""
+    with sf.SoundFile(str(path), "w", SAMPLE_RATE, 1, format="OGG", subtype="VORBIS",
+                      compression_level=quality) as f:
+        for i in range(0, audio.shape[0], BLOCK):
+            f.write(audio[i:i + BLOCK])
+
+
+def speaker_cap(seconds: list[float], total: float) -> float:
+    """The per-speaker cap c with sum(min(s, c)) = ``total`` (water filling): voices with little speech keep all
+    of it, the big ones are trimmed, so a size limit costs hours of the few big voices and no voices."""
+    if sum(seconds) <= total:
+        return max(seconds, default=0.0)
+    low, high = 0.0, max(seconds)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if sum(min(s, mid) for s in seconds) < total else (low, mid)
+    return low
+
+
+def cap_training(rows: list[dict[str, str]], max_hours: float | None, seed: int = 0) -> list[dict[str, str]]:
+    """Training rows limited to ``max_hours`` of speech by :func:`speaker_cap` (utterances drawn at random, seeded)."""
+    if max_hours is None:
+        return rows
+    by_speaker: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_speaker.setdefault(r["speaker"], []).append(r)
+    cap = speaker_cap([sum(float(r["seconds"]) for r in v) for v in by_speaker.values()], max_hours * 3600)
+    rng = np.random.default_rng(seed)
+    kept = []
+    for name in sorted(by_speaker):
+        total = 0.0
+        for i in rng.permutation(len(by_speaker[name])):
+            r = by_speaker[name][i]
+            if total + float(r["seconds"]) <= cap + 1e-3 or total == 0.0:
+                kept.append(r)
+                total += float(r["seconds"])
+    return sorted(kept, key=lambda r: r["path"])
+
+
+def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_mib: float = 0.0,
+         max_mib: float = MAX_MIB, max_train_hours: float | None = None) -> dict:
+    """Write the pack into ``out`` (replaced); returns its summary. Raises SlimsepError when it would not fit."""
+    rows = manifest_rows(root)
+    recipes = validation_recipes(root)
+    used = {r[k] for r in recipes for k in ("source_1", "source_2")}
+    train = cap_training([r for r in rows if r["speaker"] and r["split"] == "train"], max_train_hours)
+    keep = train + [r for r in rows if r["speaker"] and r["split"] == "valid" and r["path"] in used]
+    if out.exists():
+        if not (out / "pack.json").is_file():
+            raise SlimsepError(f"{out}: exists and is not a pack; choose another folder")
+        shutil.rmtree(out)
+    (out / "audio").mkdir(parents=True)
+    speakers: dict[str, dict] = {}
+    for r in keep:
+        speakers.setdefault(r["speaker"], {"split": r["split"], "rows": []})["rows"].append(r["path"])
+    seconds = {"train": 0.0, "valid": 0.0}
+    for name, entry in sorted(speakers.items()):
+        clips = [_read(root / p) for p in entry["rows"]]
+        starts = np.concatenate([[0], np.cumsum([c.shape[0] for c in clips])[:-1]]).tolist()
+        entry["file"] = f"audio/{entry['split']}__{name}.ogg"
+        entry["utterances"] = [[p, int(s), int(c.shape[0])] for p, s, c in zip(entry.pop("rows"), starts, clips)]
+        write_vorbis(out / entry["file"], np.concatenate(clips), quality)
+        seconds[entry["split"]] += sum(c.shape[0] for c in clips) / SAMPLE_RATE
+    _copy_wheels(wheels, out / "wheels")
+    info = {"corpus": str(root), "sample_rate": SAMPLE_RATE, "vorbis_compression_level": quality,
+            "max_train_hours": max_train_hours,
+            "train_hours": round(seconds["train"] / 3600, 3), "valid_hours": round(seconds["valid"] / 3600, 3),
+            "speakers": speakers, "valid_recipes": recipes}
+    (out / "pack.json").write_text(json.dumps(info))
+    size = folder_mib(out)
+    summary = {"pack_mib": round(size, 2), "code_mib": round(code_mib, 2), "train_hours": info["train_hours"],
+               "valid_hours": info["valid_hours"], "train_speakers": sum(s["split"] == "train" for s in speakers.values()),
+               "valid_mixtures": len(recipes), "wheels": sorted(p.name for p in (out / "wheels").glob("*.whl"))}
+    if size + code_mib > max_mib:
+        shutil.rmtree(out)
+        hours = info["train_hours"] * (max_mib - code_mib - 1.5) / size
+        raise SlimsepError(f"{out}: pack {size:.1f} MiB + code {code_mib:.1f} MiB exceeds {max_mib:.0f} MiB; "
+                           f"pack again with --max-train-hours {max(0.1, hours):.1f} (or --quality nearer 1)")
+    return summary
+
+
+def _read(path: Path) -> np.ndarray:
+    audio, rate = read_audio(path, max_channels=1)
+    if rate != SAMPLE_RATE:
+        raise SlimsepError(f"{path}: sample rate is {rate} Hz, the open corpus is {SAMPLE_RATE} Hz")
+    return audio[0].astype(np.float32)
+
+
+def _copy_wheels(source: Path | None, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    if source is None:
+        return
+    wheels = sorted(source.glob("*.whl")) if source.is_dir() else []
+    if not wheels:
+        raise SlimsepError(f"{source}: no .whl files (download them as docs/training.md says)")
+    for wheel in wheels:
+        shutil.copy2(wheel, dest / wheel.name)
+
+
+def folder_mib(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20

@@ -1,0 +1,160 @@
+"""The GPU recipe's CPU-side parts: packing, the plan, on-device mixing, wheel unpacking."""
+from __future__ import annotations
+
+import importlib
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from slimsep.data.conditions import write_condition
+from slimsep.data.tensor_mix import SourceBank, mix_batch
+from slimsep.errors import SlimsepError
+from slimsep.recipe.bank import decode_pack, load_train
+from slimsep.recipe.pack import pack
+from slimsep.recipe.plan import load_plan, run_overrides
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _voice(seconds: float, freq: float, seed: int) -> np.ndarray:
+    """A tone with a slow random envelope: speech-like level changes, no silence."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * 8000)) / 8000
+    env = 0.5 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 3) * t)
+    return (0.3 * env * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """Four training and two validation speakers, two utterances each, and one validation condition."""
+    root = tmp_path / "corpus"
+    rows = ["path,speaker,gender,language,split,samples,seconds"]
+    for k, (name, split) in enumerate([("a", "train"), ("b", "train"), ("c", "train"), ("d", "train"),
+                                       ("v1", "valid"), ("v2", "valid")]):
+        for i in range(2):
+            rel = f"sources/{split}/{name}/{name}_{i}.wav"
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            audio = _voice(1.5 + 0.5 * i, 150 + 60 * k, seed=10 * k + i)
+            sf.write(root / rel, audio, 8000, subtype="FLOAT")
+            rows.append(f"{rel},{name},f,en,{split},{audio.size},{audio.size / 8000:.3f}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    write_condition(root, "valid", 1.0, 0.0, count=3, seed=0)
+    return root
+
+
+def test_pack_round_trip(corpus: Path, tmp_path: Path) -> None:
+    summary = pack(corpus, tmp_path / "pack", wheels=None)
+    assert summary["train_speakers"] == 4 and summary["valid_mixtures"] == 3
+    assert len(list((tmp_path / "pack" / "audio").glob("*.ogg"))) <= 6
+    counts = decode_pack(tmp_path / "pack", tmp_path / "work", workers=1)
+    train = load_train(tmp_path / "work" / "train.npz")
+    assert sorted(train) == ["a", "b", "c", "d"] and counts["valid_mixtures"] == 3
+    original, _ = sf.read(corpus / "sources/train/b/b_1.wav", dtype="float32")
+    decoded = train["b"][1]
+    assert decoded.shape == original.shape
+    err = 10 * np.log10(np.sum(original ** 2) / np.sum((original - decoded) ** 2))
+    assert err > 10  # lossy, but the same signal
+    valid = torch.load(tmp_path / "work" / "valid.pt", weights_only=True)["items"]
+    mix, src = valid[0]
+    assert torch.allclose(mix, src.sum(0), atol=1e-6)
+
+
+def test_pack_refuses_when_too_big(corpus: Path, tmp_path: Path) -> None:
+    with pytest.raises(SlimsepError, match="exceeds"):
+        pack(corpus, tmp_path / "pack", wheels=None, code_mib=1.0, max_mib=0.5)
+    assert not (tmp_path / "pack").exists()
+
+
+def test_pack_will_not_replace_another_folder(corpus: Path, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(SlimsepError, match="not a pack"):
+        pack(corpus, tmp_path / "mine", wheels=None)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_default_plan_loads() -> None:
+    plan = load_plan(REPO / "configs" / "gpu" / "plan.yaml", REPO)
+    names = [r.name for r in plan.runs]
+    assert "static_1" in names and any(r.init_from == "static_1" for r in plan.runs)
+    overrides = run_overrides(plan, plan.runs[0], 100.0, 2)
+    assert "optim.schedule_by_time=true" in overrides and "trainer.max_time=100.0" in overrides
+
+
+@pytest.mark.parametrize("runs, problem", [
+    ("- {name: a, config: configs/tiny_synthetic.yaml, init_from: b}", "not an earlier run"),
+    ("- {name: a, config: configs/tiny_synthetic.yaml}\n- {name: b, config: configs/tiny_synthetic.yaml, "
+     "init_from: a}", "must end after"),
+    ("- {name: a, config: configs/missing.yaml}", "not found"),
+    ("- {name: a, config: configs/tiny_synthetic.yaml, lr: 1}", "unknown key"),
+    ("\n".join(f"- {{name: r{i}, config: configs/tiny_synthetic.yaml}}" for i in range(6)), "at most"),
+])
+def test_bad_plans_are_one_line_errors(tmp_path: Path, runs: str, problem: str) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("runs:\n" + "\n".join("  " + line for line in runs.splitlines()) + "\n")
+    with pytest.raises(SlimsepError, match=problem):
+        load_plan(path, REPO)
+
+
+def test_mix_batch_follows_the_simulator_recipe() -> None:
+    speakers = {f"s{k}": [_voice(2.0 + i, 100 + 80 * k, 7 * k + i) for i in range(3)] for k in range(4)}
+    bank = SourceBank(speakers)
+    gen = torch.Generator().manual_seed(0)
+    mix, src = mix_batch(bank, 64, 16000, gen, overlaps=(1.0,))
+    assert mix.shape == (64, 16000) and src.shape == (64, 2, 16000)
+    assert torch.allclose(mix, src.sum(1), atol=1e-6)
+    assert float(mix.abs().max()) <= 0.9 + 1e-5
+    # overlap 1: both talkers over the whole span, levels centred on -25 dBFS and 0-5 dB apart (simulator)
+    rms = src.pow(2).mean(-1).sqrt()
+    centre_db = 10 * torch.log10(rms.prod(1))
+    assert torch.all((centre_db > -25.1) & (centre_db < -24.9))
+    gap = 20 * torch.log10(rms.max(1).values / rms.min(1).values)
+    assert torch.all(gap <= 5.01)
+    # two different speakers: their tones differ, so the sources are never the same signal
+    corr = torch.nn.functional.cosine_similarity(src[:, 0], src[:, 1], dim=-1)
+    assert torch.all(corr.abs() < 0.5)
+
+
+def test_mix_batch_partial_overlap_leaves_single_talker_stretches() -> None:
+    bank = SourceBank({f"s{k}": [_voice(3.0, 100 + 80 * k, k)] for k in range(3)})
+    _, src = mix_batch(bank, 16, 16000, torch.Generator().manual_seed(1), overlaps=(0.25,))
+    active = src.abs() > 1e-6
+    both = (active[:, 0] & active[:, 1]).float().sum(-1)
+    either = (active[:, 0] | active[:, 1]).float().sum(-1)
+    assert torch.allclose(both / either, torch.full_like(both, 0.25), atol=0.02)
+
+
+def test_wheels_are_unpacked_only_where_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        recipe = importlib.import_module("gpu_recipe")
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    with zipfile.ZipFile(wheels / "slimsep_fakewheel-1.0-py3-none-any.whl", "w") as z:
+        z.writestr("slimsep_fakewheel/__init__.py", "VALUE = 42\n")
+    with zipfile.ZipFile(wheels / "numpy-9.9-py3-none-any.whl", "w") as z:
+        z.writestr("numpy/__init__.py", "raise RuntimeError('must not shadow the installed numpy')\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("PYTHONPATH", "")
+    done = recipe.install_wheels(wheels, tmp_path / "site")
+    assert done == ["slimsep_fakewheel"]
+    assert importlib.import_module("slimsep_fakewheel").VALUE == 42
+    assert not (tmp_path / "site" / "numpy").exists()
+    sys.modules.pop("slimsep_fakewheel", None)
+
+
+def test_speaker_cap_trims_the_big_voices_only() -> None:
+    from slimsep.recipe.pack import cap_training, speaker_cap
+    assert speaker_cap([10.0, 100.0, 1000.0], 210.0) == pytest.approx(100.0, abs=1e-3)
+    assert speaker_cap([10.0, 20.0], 100.0) == 20.0
+    rows = [{"speaker": s, "seconds": "1.0", "path": f"{s}/{i}"} for s, n in (("small", 3), ("big", 50))
+            for i in range(n)]
+    kept = cap_training(rows, max_hours=13 / 3600)
+    assert sum(r["speaker"] == "small" for r in kept) == 3 and sum(r["speaker"] == "big" for r in kept) == 10
