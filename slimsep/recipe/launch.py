@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from slimsep.errors import first_line
 from slimsep.recipe import report
 from slimsep.recipe.bank import decode_pack
 from slimsep.recipe.plan import Plan, RunSpec, load_plan
@@ -145,7 +146,7 @@ def _keep_model(job: Job, work: Path, out: Path, log: report.Log) -> None:
     try:
         path = report.model_file(work / job.spec.name)
     except Exception as exc:  # noqa: BLE001 (a broken checkpoint must not stop the other runs)
-        log(f"{job.spec.name}: no model file ({str(exc).splitlines()[0][:200]})")
+        log(f"{job.spec.name}: no model file ({first_line(exc)})")
         return
     if path is None:
         log(f"{job.spec.name}: no model file (stopped before its first checkpoint)")
@@ -184,7 +185,7 @@ def _finish(jobs: dict[str, Job], work: Path, out: Path, deadline: float, device
             log(f"{name}: {job.status}, {entry.get('steps')} steps, valid SI-SDRi {entry.get('valid_si_sdri')}, "
                 f"training voices {entry.get('train_voices_si_sdri')}")
         except Exception as exc:  # noqa: BLE001 (one bad model must not cost the others' numbers)
-            log(f"{name}: evaluation failed: {str(exc).splitlines()[0][:200]}")
+            log(f"{name}: evaluation failed: {first_line(exc)}")
         report.write_json(out / "metrics.json", metrics)
 
 

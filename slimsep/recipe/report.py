@@ -5,12 +5,12 @@ import csv
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from slimsep.atomic import write_text_atomic
 from slimsep.losses import pit_si_sdr, si_sdr
 from slimsep.models import DSN, ModelConfig, load_model, save_model
 
@@ -32,11 +32,8 @@ class Log:
 
 
 def write_json(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1, default=str)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    """``data`` as JSON (values JSON lacks written as strings), atomically."""
+    write_text_atomic(path, json.dumps(data, indent=1, default=str))
 
 
 def model_file(run_dir: Path) -> Path | None:
