@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from slimsep.errors import SlimsepError
+from slimsep.yaml_file import read_yaml
 
 MAX_RUNS = 5  # at most 8 returned files: one model per run plus metrics.json, curves.csv and log.txt
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -46,12 +46,7 @@ class Plan:
 
 def load_plan(path: Path, repo: Path) -> Plan:
     """Read and check ``path``; config paths are relative to ``repo``. Raises SlimsepError naming the problem."""
-    if not path.is_file():
-        raise SlimsepError(f"{path}: plan file not found")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SlimsepError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_yaml(path, "plan file")
     if not isinstance(raw, dict) or not isinstance(raw.get("runs"), list) or not raw["runs"]:
         raise SlimsepError(f"{path}: expected a mapping with a non-empty list `runs`")
     unknown = set(raw) - set(DEFAULTS) - {"runs"}

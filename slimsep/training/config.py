@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from slimsep.errors import SlimsepError
+from slimsep.yaml_file import read_yaml
 
 STAGES = ("slimmable", "gate", "static")
 
@@ -115,12 +116,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     cfg = copy.deepcopy(DEFAULTS)
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise SlimsepError(f"{path}: config file not found")
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise SlimsepError(f"{path}: not valid YAML ({exc})") from None
+        loaded = read_yaml(path)
         if not isinstance(loaded, dict):
             raise SlimsepError(f"{path}: expected a mapping at the top level")
         check_keys(loaded, where=f"{path}: ")

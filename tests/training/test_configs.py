@@ -61,3 +61,11 @@ def test_a_misspelt_key_in_a_file_names_the_file(tmp_path: Path) -> None:
     path.write_text("stage: slimmable\ntrainer: {max_step: 5}\n")
     with pytest.raises(SlimsepError, match=rf"{re.escape(str(path))}: unknown config key 'trainer.max_step'"):
         load_config(path)
+
+
+def test_a_yaml_syntax_error_is_one_line_naming_the_position(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("trainer:\n  max_steps: [1, 2\nseed: 0\n")
+    with pytest.raises(SlimsepError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: not valid YAML (line 3, column 5: expected ',' or ']', but got ':')"
