@@ -22,6 +22,10 @@ class ModelConfig:
     "skip the slimmable layers for this chunk". ``slim_inter`` lets the per-token parts of the
     inter-chunk layers (Q/K/V/output projections and FFN) follow each chunk's width, with attention
     across chunks kept over every head that any chunk uses (DESIGN.md "Mind Amdahl").
+
+    ``stack_norm`` and ``final_norm`` (docs/training.md, "Recipe controls") default to False so that model files
+    written before they existed load and run exactly as before: a pre-LN stack without them feeds its growing,
+    un-normalised residual stream straight to the next stack and to the mask projection.
     """
 
     sample_rate: int = 8000
@@ -39,6 +43,8 @@ class ModelConfig:
     widths: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     slim_inter: bool = True
     mask_act: str = "relu"
+    stack_norm: bool = False  # x + LayerNorm(stack(x + pos)) around each intra and inter stack (SepFormer, DPTNet)
+    final_norm: bool = False  # LayerNorm on the separator output before the PReLU and mask projection
     gate_hidden: int = 64
     gate_init_bias: float = 2.0  # initial logit advantage of the full width, so gates start wide
     name: str = "custom"

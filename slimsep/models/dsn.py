@@ -41,6 +41,7 @@ class DSN(nn.Module):
         self.in_proj = nn.Linear(N, D)
         self.blocks = nn.ModuleList(DualPathBlock(cfg) for _ in range(cfg.n_blocks))
         self.gates = nn.ModuleList(WidthGate(cfg) for _ in range(cfg.n_blocks))
+        self.out_norm = nn.LayerNorm(D) if cfg.final_norm else None  # a pre-LN stack's missing final norm
         self.out_act = nn.PReLU()
         self.out_proj = nn.Linear(D, cfg.n_src * N)
         self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
@@ -117,6 +118,7 @@ class DSN(nn.Module):
 
     def _decode(self, enc: torch.Tensor, x: torch.Tensor, n_samples: int) -> torch.Tensor:
         B, N, Tf = enc.shape
+        x = x if self.out_norm is None else self.out_norm(x)
         frames = overlap_add(self.out_act(x))[:, :Tf]
         masks = self.out_proj(frames).reshape(B, Tf, self.cfg.n_src, N).permute(0, 2, 3, 1)
         masks = F.relu(masks) if self.cfg.mask_act == "relu" else torch.sigmoid(masks)
