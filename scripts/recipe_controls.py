@@ -39,7 +39,7 @@ _stub_missing_audio_libs()
 from slimsep.losses import pit_si_sdr, si_sdr
 from slimsep.models import DSN, get_config
 
-# name -> changes from the base: "model" (ModelConfig overrides of `small`), "optim", "data", "net" (asteroid).
+# name -> changes from the base: "model" (ModelConfig overrides of BASE_MODEL), "optim", "data", "net" (asteroid).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
     "stack_norm": {"model": {"stack_norm": True, "final_norm": True}},
@@ -60,7 +60,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "clean_voices": {"data": {"speakers": "clean"}},
     "stack_norm_lr_2e-3": {"model": {"stack_norm": True, "final_norm": True}, "optim": {"lr": 2e-3}},
     "dprnn": {"net": "dprnn"},
+    "global_norm": {"model": {"in_norm": "global"}},
+    "global_norm_stack_norm": {"model": {"in_norm": "global", "stack_norm": True, "final_norm": True}},
+    "global_norm_lr_2e-3": {"model": {"in_norm": "global"}, "optim": {"lr": 2e-3}},
+    "global_norm_kernel16": {"model": {"in_norm": "global", "kernel_size": 16}},
 }
+BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (the shipped model's separator)
 OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False}
 
 
@@ -186,7 +191,7 @@ class AsteroidNet(torch.nn.Module):
 def build_net(variant: dict) -> torch.nn.Module:
     if variant.get("net") == "dprnn":
         return AsteroidNet()
-    model = DSN(get_config("small", **variant.get("model", {})))
+    model = DSN(get_config("small", **{**BASE_MODEL, **variant.get("model", {})}))
 
     def forward(mix: torch.Tensor) -> torch.Tensor:
         return model(mix, 1.0).estimates

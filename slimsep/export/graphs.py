@@ -29,7 +29,7 @@ class Front(nn.Module):
     def forward(self, padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m, K = self.model, self.model.cfg.chunk_size
         enc = m._encode(padded)  # no further padding: the input already spans whole frames
-        frames = m.in_proj(m.in_norm(enc.transpose(1, 2)))  # [B, F, D]
+        frames = m.in_proj(m.normalise(enc))  # [B, F, D]
         energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
         total = torch.clamp((torch.as_tensor(enc.shape[2]) + K // 2 - 1) // (K // 2) * (K // 2), min=K)
         chunks = split_chunks(F.pad(torch.cat([frames, energy], -1), (0, 0, 0, K))[:, :total], K)
