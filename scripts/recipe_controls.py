@@ -276,8 +276,10 @@ def plot(results: dict, path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for ax, key, title in zip(axes, ("train_voices", "valid_voices"), ("training voices", "validation voices")):
-        for name, r in results.items():
-            ax.plot(r["step"], r[key], marker=".", label=name, lw=2 if name == "base" else 1)
+        for name, r in results.items():  # step 0 (untrained, about -26 dB) left out: it would squash the rest
+            points = [(s, v) for s, v in zip(r["step"], r[key]) if s > 0]
+            ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1,
+                    color=plt.cm.tab20(list(results).index(name) % 20))
         ax.set(title=f"SI-SDRi on {title}", xlabel="step", ylabel="dB")
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7, loc="lower right")
