@@ -29,7 +29,7 @@ class Front(nn.Module):
     def forward(self, padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m, K = self.model, self.model.cfg.chunk_size
         enc = m._encode(padded)  # no further padding: the input already spans whole frames
-        frames = m.in_proj(m.in_norm(enc.transpose(1, 2)))  # [B, F, D]
+        frames = m.in_proj(m.normalise(enc))  # [B, F, D]
         energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
         total = torch.clamp((torch.as_tensor(enc.shape[2]) + K // 2 - 1) // (K // 2) * (K // 2), min=K)
         chunks = split_chunks(F.pad(torch.cat([frames, energy], -1), (0, 0, 0, K))[:, :total], K)
@@ -49,15 +49,25 @@ class Gate(nn.Module):
 
 
 class Intra(nn.Module):
-    """Rows [n, K, D] -> intra-chunk positional encoding plus every intra layer at one width."""
+    """Rows [n, K, D] -> intra-chunk positional encoding plus every intra layer at one width (``intra_rows``)."""
 
     def __init__(self, block: DualPathBlock, width: float) -> None:
         super().__init__()
         self.block, self.width = block, width
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
-        K, D = self.block.cfg.chunk_size, self.block.cfg.d_model
-        return self.block._intra_stack(rows + sinusoidal_encoding(K, D, rows.device, rows.dtype), self.width)
+        return self.block.intra_rows(rows, self.width)
+
+
+class InterClose(nn.Module):
+    """``stack_norm``: the inter stack's input rows and its last layer's output [n, K, D] -> the block's output."""
+
+    def __init__(self, block: DualPathBlock) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+        return self.block.close_inter(start, end)
 
 
 class InterQKV(nn.Module):

@@ -37,10 +37,13 @@ class DSN(nn.Module):
         self.cfg = cfg
         N, D, L = cfg.n_filters, cfg.d_model, cfg.kernel_size
         self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
-        self.in_norm = nn.LayerNorm(N)
+        # "frame" normalises each encoder frame on its own, which hides from the separator how loud each frame is
+        # (silence looks like speech); "global" (Conv-TasNet's gLN, SepFormer's GroupNorm(1, N)) keeps it.
+        self.in_norm = nn.LayerNorm(N) if cfg.in_norm == "frame" else nn.GroupNorm(1, N, eps=1e-8)
         self.in_proj = nn.Linear(N, D)
         self.blocks = nn.ModuleList(DualPathBlock(cfg) for _ in range(cfg.n_blocks))
         self.gates = nn.ModuleList(WidthGate(cfg) for _ in range(cfg.n_blocks))
+        self.out_norm = nn.LayerNorm(D) if cfg.final_norm else None  # a pre-LN stack's missing final norm
         self.out_act = nn.PReLU()
         self.out_proj = nn.Linear(D, cfg.n_src * N)
         self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
@@ -103,9 +106,15 @@ class DSN(nn.Module):
         return F.relu(self.encoder(padded.unsqueeze(1)))
 
     def _to_separator_frames(self, enc: torch.Tensor, n_chunks: int) -> torch.Tensor:
-        frames = self.in_proj(self.in_norm(enc.transpose(1, 2)))  # [B, Tf, D]
+        frames = self.in_proj(self.normalise(enc))  # [B, Tf, D]
         total = (n_chunks + 1) * (self.cfg.chunk_size // 2)
         return F.pad(frames, (0, 0, 0, total - frames.shape[1]))
+
+    def normalise(self, enc: torch.Tensor) -> torch.Tensor:
+        """Encoded mixture [B, N, Tf] -> normalised frames [B, Tf, N] (``cfg.in_norm``)."""
+        if self.cfg.in_norm == "frame":
+            return self.in_norm(enc.transpose(1, 2))
+        return self.in_norm(enc).transpose(1, 2)
 
     def _relative_log_energy(self, enc: torch.Tensor, n_chunks: int) -> torch.Tensor:
         """Per-chunk log energy of the encoded mixture minus the utterance maximum: gain-invariant."""
@@ -117,6 +126,7 @@ class DSN(nn.Module):
 
     def _decode(self, enc: torch.Tensor, x: torch.Tensor, n_samples: int) -> torch.Tensor:
         B, N, Tf = enc.shape
+        x = x if self.out_norm is None else self.out_norm(x)
         frames = overlap_add(self.out_act(x))[:, :Tf]
         masks = self.out_proj(frames).reshape(B, Tf, self.cfg.n_src, N).permute(0, 2, 3, 1)
         masks = F.relu(masks) if self.cfg.mask_act == "relu" else torch.sigmoid(masks)
