@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from slimsep.errors import SlimsepError
+from slimsep.models import geometry
 from slimsep.models.config import ModelConfig
 from slimsep.models.dual_path import DualPathBlock, overlap_add, split_chunks
 from slimsep.models.gate import WidthGate
-from slimsep.models import geometry
 from slimsep.models.macs import width_costs
 
 Widths = None | float | torch.Tensor
@@ -38,10 +38,13 @@ class DSN(nn.Module):
         self.cfg = cfg
         N, D, L = cfg.n_filters, cfg.d_model, cfg.kernel_size
         self.encoder = nn.Conv1d(1, N, L, stride=L // 2, bias=False)
-        self.in_norm = nn.LayerNorm(N)
+        # "frame" normalises each encoder frame on its own, which hides from the separator how loud each frame is
+        # (silence looks like speech); "global" (Conv-TasNet's gLN, SepFormer's GroupNorm(1, N)) keeps it.
+        self.in_norm = nn.LayerNorm(N) if cfg.in_norm == "frame" else nn.GroupNorm(1, N, eps=1e-8)
         self.in_proj = nn.Linear(N, D)
         self.blocks = nn.ModuleList(DualPathBlock(cfg) for _ in range(cfg.n_blocks))
         self.gates = nn.ModuleList(WidthGate(cfg) for _ in range(cfg.n_blocks))
+        self.out_norm = nn.LayerNorm(D) if cfg.final_norm else None  # a pre-LN stack's missing final norm
         self.out_act = nn.PReLU()
         self.out_proj = nn.Linear(D, cfg.n_src * N)
         self.decoder = nn.ConvTranspose1d(N, 1, L, stride=L // 2, bias=False)
@@ -110,7 +113,7 @@ class DSN(nn.Module):
         """
         K = self.cfg.chunk_size
         enc = self.encode(mix)  # [B, N, F]
-        frames = self.in_proj(self.in_norm(enc.transpose(1, 2)))  # [B, F, D]
+        frames = self.in_proj(self.normalise(enc))  # [B, F, D]
         energy = enc.pow(2).mean(1, keepdim=True).transpose(1, 2)  # [B, F, 1]
         count = torch.as_tensor(enc.shape[2]) if torch.jit.is_tracing() else enc.shape[2]
         total = geometry.chunked_frames(self.cfg, count)  # (C + 1) * K/2
@@ -118,10 +121,17 @@ class DSN(nn.Module):
         log_e = torch.log10(split_chunks(F.pad(energy, (0, 0, 0, K))[:, :total], K).mean((2, 3)) + 1e-8)  # [B, C]
         return enc, chunks, log_e - log_e.amax(1, keepdim=True).detach()
 
+    def normalise(self, enc: torch.Tensor) -> torch.Tensor:
+        """Encoded mixture [B, N, Tf] -> normalised frames [B, Tf, N] (``cfg.in_norm``)."""
+        if self.cfg.in_norm == "frame":
+            return self.in_norm(enc.transpose(1, 2))
+        return self.in_norm(enc).transpose(1, 2)
+
     def back(self, enc: torch.Tensor, x: torch.Tensor, n_samples: int | None = None) -> torch.Tensor:
         """Encoded mixture [B, N, F] and separator output [B, C, K, D] -> estimates [B, n_src, T] (trimmed to
         ``n_samples``; None keeps the decoder's whole-frame length)."""
         B, N, Tf = enc.shape
+        x = x if self.out_norm is None else self.out_norm(x)  # [B, C, K, D]
         frames = overlap_add(self.out_act(x))[:, :Tf]  # [B, F, D]
         masks = self.out_proj(frames).reshape(B, Tf, self.cfg.n_src, N).permute(0, 2, 3, 1)  # [B, S, N, F]
         masks = F.relu(masks) if self.cfg.mask_act == "relu" else torch.sigmoid(masks)

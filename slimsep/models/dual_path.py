@@ -40,6 +40,9 @@ class DualPathBlock(nn.Module):
         self.cfg = cfg
         self.intra = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.intra_layers))
         self.inter = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.inter_layers))
+        # SepFormer/DPTNet: each stack's output normalised and added to the stack's input (cfg.stack_norm).
+        self.intra_norm = nn.LayerNorm(cfg.d_model) if cfg.stack_norm else None
+        self.inter_norm = nn.LayerNorm(cfg.d_model) if cfg.stack_norm else None
 
     # ---- one width everywhere -------------------------------------------------------------
     def forward_static(self, x: torch.Tensor, width: float) -> torch.Tensor:
@@ -50,10 +53,28 @@ class DualPathBlock(nn.Module):
         if width == 0 and self.cfg.slim_inter:
             return h.reshape(B, C, K, D)
         h = h.reshape(B, C, K, D).transpose(1, 2).reshape(B * K, C, D)
+        start = h
         h = h + sinusoidal_encoding(C, D, x.device, x.dtype)
         for layer in self.inter:
             h = layer(h, inter_width)
+        h = self.close_inter(start, h)
         return h.reshape(B, K, C, D).transpose(1, 2).contiguous()
+
+    def intra_rows(self, rows: torch.Tensor, width: float) -> torch.Tensor:
+        """Chunks ``rows`` [n, K, D] -> the intra stack's output at ``width`` (positional encoding added here;
+        public: the ONNX export runs it as one graph per width).
+
+        With ``stack_norm``: ``rows + LayerNorm(stack(rows + pos))``, and a skipped chunk (width 0) passes unchanged.
+        """
+        K, D = rows.shape[1], rows.shape[2]
+        h = self._intra_stack(rows + sinusoidal_encoding(K, D, rows.device, rows.dtype), width)
+        if self.intra_norm is None:
+            return h
+        return rows + self.intra_norm(h) if width else rows
+
+    def close_inter(self, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+        """The inter stack's output from its input ``start`` and last layer's output ``end`` (same shape)."""
+        return end if self.inter_norm is None else start + self.inter_norm(end)
 
     # ---- per-chunk widths -----------------------------------------------------------------
     def forward_grouped(self, x: torch.Tensor, width_idx: torch.Tensor,
@@ -70,21 +91,28 @@ class DualPathBlock(nn.Module):
         delta = h - flat
         if gate_value is not None:
             delta = delta * groups.sort(gate_value.reshape(B * C, 1, 1))
-        h = flat + delta
+        h = start = flat + delta
         chunk_pe = sinusoidal_encoding(C, D, x.device, x.dtype).expand(B, C, D).reshape(B * C, 1, D)
         h = h + groups.sort(chunk_pe)
         for layer in self.inter:
             h = self._inter_layer(layer, h, groups, B, C)
+        if self.inter_norm is not None:
+            h = self._close_inter_grouped(start, h, groups)
         return groups.unsort(h).reshape(B, C, K, D)
 
-    def intra_rows(self, rows: torch.Tensor, width: float) -> torch.Tensor:
-        """Chunks ``rows`` [n, K, D] -> the intra stack's output [n, K, D] at ``width``, the intra-chunk positional
-        encoding added first (public: the ONNX export runs it as one graph per width)."""
-        K, D = rows.shape[1], rows.shape[2]
-        h = rows + sinusoidal_encoding(K, D, rows.device, rows.dtype)
+    def _close_inter_grouped(self, start: torch.Tensor, end: torch.Tensor, groups: WidthGroups) -> torch.Tensor:
+        """``close_inter`` on width-sorted rows; chunks skipped (width 0, ``slim_inter``) keep their input, as in
+        ``forward_static``."""
+        out = self.close_inter(start, end)
+        if not self.cfg.slim_inter or 0.0 not in groups.present():
+            return out
+        skipped = torch.cat([torch.full((len(rows),), w == 0, device=out.device) for w, rows in groups.split(out)])
+        return torch.where(skipped[:, None, None], start, out)
+
+    def _intra_stack(self, rows: torch.Tensor, width: float) -> torch.Tensor:
         for layer in self.intra:
-            h = layer(h, width)
-        return h
+            rows = layer(rows, width)
+        return rows
 
     def _inter_layer(self, layer: SlimTransformerLayer, h: torch.Tensor, groups: WidthGroups,
                      B: int, C: int) -> torch.Tensor:

@@ -99,6 +99,10 @@ def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:
                         {"logits": chunk})
         for w, width in enumerate(cfg.widths):
             yield GraphSpec(names["intra"][r][w], graphs.Intra(block, width), (rows,), {"rows": row}, {"out": row})
+        if cfg.stack_norm:
+            end = torch.randn(5, K, D, generator=gen)
+            yield GraphSpec(names["inter_close"][r], graphs.InterClose(block), (rows, end),
+                            {"start": row, "end": row}, {"out": row})
         if not cfg.slim_inter:
             yield GraphSpec(names["inter"][r], graphs.InterFull(block), (x,), {"x": chunk}, {"out": chunk})
             continue

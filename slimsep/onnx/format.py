@@ -21,7 +21,8 @@ def graph_names(cfg: ModelConfig) -> dict[str, Any]:
 
     ``intra[r][w]``: block r's positional encoding and intra stack at width index w. With ``slim_inter``,
     ``inter_qkv[r][l][w]`` / ``inter_out[r][l][w]`` are the per-token parts of inter layer l and ``attention``
-    the weight-free attention across chunks; otherwise ``inter[r]`` is block r's full inter stack.
+    the weight-free attention across chunks; otherwise ``inter[r]`` is block r's full inter stack. With
+    ``stack_norm``, ``inter_close[r]`` adds block r's normalised inter-stack output to the stack's input.
     """
     W, R = range(len(cfg.widths)), range(cfg.n_blocks)
     names: dict[str, Any] = {
@@ -29,6 +30,8 @@ def graph_names(cfg: ModelConfig) -> dict[str, Any]:
         "gates": [f"gate_{r}.onnx" for r in R],
         "intra": [[f"intra_{r}_w{w}.onnx" for w in W] for r in R],
     }
+    if cfg.stack_norm:  # the inter stack's norm and residual (DualPathBlock.close_inter)
+        names["inter_close"] = [f"inter_{r}_close.onnx" for r in R]
     if not cfg.slim_inter:
         names["inter"] = [f"inter_{r}.onnx" for r in R]
         return names

@@ -42,7 +42,7 @@ class Gate(nn.Module):
 
 
 class Intra(nn.Module):
-    """Rows [n, K, D] -> intra-chunk positional encoding plus every intra layer at one width."""
+    """Rows [n, K, D] -> intra-chunk positional encoding plus every intra layer at one width (``intra_rows``)."""
 
     def __init__(self, block: DualPathBlock, width: float) -> None:
         super().__init__()
@@ -50,6 +50,17 @@ class Intra(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.block.intra_rows(rows, self.width)
+
+
+class InterClose(nn.Module):
+    """``stack_norm``: the inter stack's input rows and its last layer's output [n, K, D] -> the block's output."""
+
+    def __init__(self, block: DualPathBlock) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+        return self.block.close_inter(start, end)
 
 
 class InterQKV(nn.Module):

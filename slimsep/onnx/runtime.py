@@ -82,13 +82,26 @@ class OnnxDSN:
             h[rows] = self._run(self.graphs["intra"][r][w], rows=flat[rows])[0]
         if static and self.cfg.widths[groups[0][0]] == 0 and self.cfg.slim_inter:
             return h.reshape(B, C, K, D)  # DualPathBlock.forward_static skips the inter layers at width 0
+        start = h.reshape(B * C, K, D)
         h = h.reshape(B, C, K, D) + geometry.positional_encoding(C, D)[None, :, None, :]
         if not self.cfg.slim_inter:
-            return self._run(self.graphs["inter"][r], x=h)[0]
+            h = self._run(self.graphs["inter"][r], x=h)[0]
+            return self._close_inter(r, start, h.reshape(B * C, K, D), width_idx).reshape(B, C, K, D)
         h = h.reshape(B * C, K, D)
         for layer in range(self.cfg.inter_layers):
             h = self._inter_layer(r, layer, h, width_idx, groups)
-        return h.reshape(B, C, K, D)
+        return self._close_inter(r, start, h, width_idx).reshape(B, C, K, D)
+
+    def _close_inter(self, r: int, start: np.ndarray, end: np.ndarray, width_idx: np.ndarray) -> np.ndarray:
+        """``stack_norm``: rows [B*C, K, D] -> start + LayerNorm(end); chunks skipped (width 0, ``slim_inter``)
+        keep ``start``, as ``DualPathBlock._close_inter_grouped``."""
+        if "inter_close" not in self.graphs:
+            return end
+        out = self._run(self.graphs["inter_close"][r], start=start, end=end)[0]
+        if self.cfg.slim_inter:
+            skipped = np.asarray(self.cfg.widths)[width_idx.reshape(-1)] == 0
+            out[skipped] = start[skipped]
+        return out
 
     def _inter_layer(self, r: int, layer: int, h: np.ndarray, width_idx: np.ndarray, groups: Groups) -> np.ndarray:
         """Per-token parts at each group's width; attention across chunks over the widest heads, head-masked."""

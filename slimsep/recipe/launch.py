@@ -56,7 +56,7 @@ def run(pack: Path, plan_path: Path, out: Path, work: Path, budget_s: float, t0:
     try:
         metrics["pack"] = decode_pack(pack, work, workers=min(16, os.cpu_count() or 1))
     except Exception as exc:
-        log(f"decoding the pack failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        log(f"decoding the pack failed: {type(exc).__name__}: {first_line(exc)}")
         report.write_json(out / "metrics.json", metrics)
         raise
     log(f"decoded: {metrics['pack']}")

@@ -19,6 +19,7 @@ from typing import Any
 import lightning as L
 import torch
 
+from slimsep.errors import first_line
 from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
 from slimsep.losses.distillation import student_loss, teacher_targets
 from slimsep.models import DSN, ModelConfig, SeparationOutput, gmac_per_second
@@ -53,7 +54,7 @@ class SeparationModule(L.LightningModule):
             try:
                 out = self._compiled[0](mix, widths, **kwargs)
             except Exception as exc:  # noqa: BLE001 (any compiler failure: fall back, never stop the run)
-                log.warning("torch.compile failed (%s); training continues without it", str(exc).splitlines()[0])
+                log.warning("torch.compile failed (%s); training continues without it", first_line(exc))
                 self._compiled.clear()
         if out is None:
             out = self.model(mix, widths, **kwargs)

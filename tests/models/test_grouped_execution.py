@@ -31,7 +31,10 @@ def naive_block(block: DualPathBlock, x: torch.Tensor, widths: list[list[float]]
             h = x[b, c : c + 1] + sinusoidal_encoding(K, D, x.device, x.dtype)
             for layer in block.intra:
                 h = layer(h, widths[b][c])
+            if cfg.stack_norm:  # x + LayerNorm(stack(x + pos)); a skipped chunk passes unchanged
+                h = x[b, c : c + 1] + block.intra_norm(h) if widths[b][c] else x[b, c : c + 1]
             out[b, c] = h[0]
+    start = out.clone()
     out = out + sinusoidal_encoding(C, D, x.device, x.dtype)[None, :, None, :]
     hd = cfg.attn_head_dim
     for layer in block.inter:
@@ -56,12 +59,17 @@ def naive_block(block: DualPathBlock, x: torch.Tensor, widths: list[list[float]]
                 y = out[b, c] + layer.attend_out(att[b, c], w)
                 new[b, c] = y + layer.feed_forward(y, w)
         out = new
+    if cfg.stack_norm:
+        skipped = torch.tensor([[w == 0 for w in row] for row in widths])[:, :, None, None]
+        out = torch.where(skipped, start, start + block.inter_norm(out))
     return out
 
 
+@pytest.mark.parametrize("stack_norm", [False, True])
 @pytest.mark.parametrize("widths_set", [(0.125, 0.25, 0.5, 1.0), (0.0, 0.25, 1.0)])
-def test_grouped_block_equals_per_chunk_reference(widths_set: tuple) -> None:
-    cfg = get_config("tiny", widths=widths_set, intra_layers=2, inter_layers=2, n_heads=4, d_model=32)
+def test_grouped_block_equals_per_chunk_reference(widths_set: tuple, stack_norm: bool) -> None:
+    cfg = get_config("tiny", widths=widths_set, intra_layers=2, inter_layers=2, n_heads=4, d_model=32,
+                     stack_norm=stack_norm)
     block = randomise(DualPathBlock(cfg)).eval()
     B, C, K = 2, 5, cfg.chunk_size
     x = torch.randn(B, C, K, cfg.d_model)
@@ -75,8 +83,10 @@ def test_grouped_block_equals_per_chunk_reference(widths_set: tuple) -> None:
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
 
 
-def test_uniform_assignment_equals_static_path() -> None:
-    model = randomise(DSN(get_config("tiny"))).eval()
+@pytest.mark.parametrize("options", [{}, {"in_norm": "global", "stack_norm": True, "final_norm": True},
+                                     {"stack_norm": True, "slim_inter": False, "widths": (0.0, 0.5, 1.0)}])
+def test_uniform_assignment_equals_static_path(options: dict) -> None:
+    model = randomise(DSN(get_config("tiny", **options))).eval()
     mix = torch.randn(2, 4000)
     C = model.n_chunks(4000)
     for i, w in enumerate(model.cfg.widths):

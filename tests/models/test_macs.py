@@ -17,9 +17,18 @@ def test_static_width_matches_counter(width: float, slim_inter: bool) -> None:
     assert count_macs(model.cfg, width, N_SAMPLES) == measured_macs(model, torch.randn(1, N_SAMPLES), width)
 
 
-@pytest.mark.parametrize("slim_inter", [True, False])
-def test_mixed_assignment_matches_counter(slim_inter: bool) -> None:
-    model = DSN(get_config("tiny", n_heads=4, n_blocks=2, slim_inter=slim_inter)).eval()
+NORMS = {"in_norm": "global", "stack_norm": True, "final_norm": True}  # norms add no MACs (not counted)
+
+
+@pytest.mark.parametrize("width", [0.125, 1.0])
+def test_norm_options_match_counter(width: float) -> None:
+    model = DSN(get_config("tiny", n_heads=4, **NORMS)).eval()
+    assert count_macs(model.cfg, width, N_SAMPLES) == measured_macs(model, torch.randn(1, N_SAMPLES), width)
+
+
+@pytest.mark.parametrize("options", [{"slim_inter": True}, {"slim_inter": False}, {"slim_inter": True, **NORMS}])
+def test_mixed_assignment_matches_counter(options: dict) -> None:
+    model = DSN(get_config("tiny", n_heads=4, n_blocks=2, **options)).eval()
     C = model.n_chunks(N_SAMPLES)
     idx = torch.randint(0, 4, (2, C))
     assert count_macs(model.cfg, idx.numpy(), N_SAMPLES, gated=False) == measured_macs(model, torch.randn(1, N_SAMPLES), idx)

@@ -69,3 +69,42 @@ def test_bad_files_give_clear_errors(tmp_path: Path, content: bytes | None) -> N
         load_model(path)
     with pytest.raises(SlimsepError, match="does not exist"):
         load_model(tmp_path / "missing.pt")
+
+
+NEW_KEYS = ("in_norm", "stack_norm", "final_norm")  # ModelConfig fields added with the recipe controls
+
+
+def test_file_without_the_new_config_keys_loads_as_before(tmp_path: Path) -> None:
+    """A file written before in_norm/stack_norm/final_norm existed must rebuild the model it was saved from."""
+    model = randomise(DSN(get_config("tiny", in_norm="frame"))).eval()
+    path = save_model(model, tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=True)
+    for key in NEW_KEYS:
+        payload["config"].pop(key)
+    torch.save(payload, path)
+    loaded = load_model(path)
+    assert (loaded.cfg.in_norm, loaded.cfg.stack_norm, loaded.cfg.final_norm) == ("frame", False, False)
+    mix = torch.randn(1, 3000)
+    with torch.inference_mode():
+        assert torch.equal(model(mix, 1.0).estimates, loaded(mix, 1.0).estimates)
+
+
+def test_shipped_model_keeps_the_frame_norm() -> None:
+    shipped = Path(__file__).parents[2] / "slimsep" / "pretrained" / "default.pt"
+    cfg = load_model(shipped).cfg
+    assert (cfg.in_norm, cfg.stack_norm, cfg.final_norm) == ("frame", False, False)
+    assert get_config("small").in_norm == "global"  # the named config moved on; the shipped file did not
+
+
+def test_new_options_round_trip(tmp_path: Path) -> None:
+    model = randomise(DSN(get_config("tiny", in_norm="global", stack_norm=True, final_norm=True))).eval()
+    loaded = load_model(save_model(model, tmp_path / "m.pt"))
+    assert loaded.cfg == model.cfg
+    mix = torch.randn(1, 3000)
+    with torch.inference_mode():
+        assert torch.equal(model(mix, None).estimates, loaded(mix, None).estimates)
+
+
+def test_bad_in_norm_is_a_clear_error() -> None:
+    with pytest.raises(SlimsepError, match="in_norm must be frame or global"):
+        get_config("tiny", in_norm="batch")

@@ -17,6 +17,9 @@ VARIANTS = {
     "slim_inter": {},
     "full_inter": {"slim_inter": False},
     "with_skip": {"widths": (0.0, 0.5, 1.0), "n_blocks": 2, "inter_layers": 2},
+    # The recipe-control options (ModelConfig.in_norm, stack_norm, final_norm), with and without slim inter layers.
+    "norms": {"widths": (0.0, 0.5, 1.0), "in_norm": "global", "stack_norm": True, "final_norm": True},
+    "norms_full_inter": {"slim_inter": False, "in_norm": "global", "stack_norm": True, "final_norm": True},
 }
 
 

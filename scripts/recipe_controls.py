@@ -1,0 +1,372 @@
+"""Equal-budget recipe controls: named variants trained on the same mixtures, steps and seed, as learning curves.
+
+Each variant trains a static full-width separator from scratch (plain AdamW loop mirroring
+``slimsep.training.module``: linear warm-up then cosine decay, gradient-norm clipping, negative PIT SI-SDR) on one
+fixed list of dynamic-mixer training mixtures, and is scored every ``--eval-every`` steps by SI-SDRi on fixed
+mixtures of training voices and of validation voices (the open corpus's dynamic mixer on its "train" and "valid"
+speakers, other seeds). Results are appended per variant to ``<out>.json`` and drawn to ``<out>.png``, so variants
+can be added in later calls. docs/training.md ("Recipe controls") has the results.
+
+Usage: python scripts/recipe_controls.py --corpus /work/data/open_corpus_v1 base stack_norm lr_2e-3
+       python scripts/recipe_controls.py --list
+"""
+from __future__ import annotations
+
+import argparse
+import json  # noqa: I001 (the audio-library stubs must precede slimsep's imports)
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def _stub_missing_audio_libs() -> None:
+    """A GPU machine without soundfile/soxr can still run the controls from a pack (which never calls them)."""
+    import importlib.util
+    import sys
+    import types
+
+    for name in ("soundfile", "soxr"):
+        if importlib.util.find_spec(name) is None:
+            sys.modules[name] = types.ModuleType(name)
+
+
+_stub_missing_audio_libs()
+
+from slimsep.losses import pit_si_sdr, si_sdr
+from slimsep.models import DSN, get_config
+
+# name -> changes from the base: "model" (ModelConfig overrides of BASE_MODEL), "optim", "data", "net" (asteroid).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "base": {},
+    "stack_norm": {"model": {"stack_norm": True, "final_norm": True}},
+    "final_norm": {"model": {"final_norm": True}},
+    "stack_norm_only": {"model": {"stack_norm": True}},
+    "kernel16": {"model": {"kernel_size": 16}},
+    "kernel16_chunk200": {"model": {"kernel_size": 16, "chunk_size": 200}},
+    "deep_narrow": {"model": {"d_model": 96, "n_heads": 6, "ffn_dim": 384, "intra_layers": 3, "inter_layers": 3}},
+    "wide_shallow": {"model": {"d_model": 192, "n_heads": 8, "ffn_dim": 768, "intra_layers": 1, "inter_layers": 1}},
+    "lr_5e-4": {"optim": {"lr": 5e-4}},
+    "lr_2e-3": {"optim": {"lr": 2e-3}},
+    "lr_4e-3": {"optim": {"lr": 4e-3}},
+    "no_warmup": {"optim": {"warmup_frac": 0.0}},
+    "clip_1": {"optim": {"clip": 1.0}},
+    "no_clip": {"optim": {"clip": 1e9}},
+    "cap_30db": {"optim": {"cap_db": 30.0}},
+    "norm_input": {"optim": {"normalise_input": True}},
+    "clean_voices": {"data": {"speakers": "clean"}},
+    "stack_norm_lr_2e-3": {"model": {"stack_norm": True, "final_norm": True}, "optim": {"lr": 2e-3}},
+    "dprnn": {"net": "dprnn"},
+    "global_norm": {"model": {"in_norm": "global"}},
+    "global_norm_stack_norm": {"model": {"in_norm": "global", "stack_norm": True, "final_norm": True}},
+    "global_norm_lr_2e-3": {"model": {"in_norm": "global"}, "optim": {"lr": 2e-3}},
+    "global_norm_kernel16": {"model": {"in_norm": "global", "kernel_size": 16}},
+}
+BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (the shipped model's separator)
+OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False}
+
+
+def clean_speakers(names: list[str]) -> list[str]:
+    """Studio and game voices recorded cleanly: everything but the 16 kbit/s FOTAQ lines (docs/corpora.md)."""
+    return [n for n in names if not n.startswith("fotaq_")]
+
+
+def mu_law(x: np.ndarray) -> np.ndarray:
+    """float in [-1, 1] -> int8 (ITU G.711 mu = 255 curve): half the bytes of int16 for the portable pack."""
+    y = np.sign(x) * np.log1p(255 * np.minimum(np.abs(x), 1)) / np.log(256)
+    return np.round(y * 127).astype(np.int8)
+
+
+def mu_law_inverse(q: np.ndarray) -> np.ndarray:
+    y = q.astype(np.float32) / 127
+    return (np.sign(y) * np.expm1(np.abs(y) * np.log(256)) / 255).astype(np.float32)
+
+
+def make_pack(corpus: Path, pack: Path, cap_minutes: float, n_eval: int, eval_seconds: float) -> None:
+    """A self-contained copy of the corpus's speech for machines without the corpus or soundfile: every
+    training and validation utterance (each clean voice capped at ``cap_minutes``), mu-law int8, one
+    manifest, plus the two fixed evaluation sets (built here by the project's dynamic mixer)."""
+    import csv
+
+    from slimsep.data.conditions import audio_loader
+
+    load, rows, audio, minutes = audio_loader(corpus), [], {}, {}
+    with open(corpus / "manifest.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if not row["speaker"] or row["split"] not in ("train", "valid"):
+                continue
+            spk = row["speaker"]
+            if minutes.get(spk, 0.0) >= cap_minutes and not spk.startswith("fotaq_"):
+                continue
+            minutes[spk] = minutes.get(spk, 0.0) + int(row["samples"]) / 8000 / 60
+            audio[f"a{len(rows)}"] = mu_law(load(row["path"]))
+            rows.append({**row, "path": f"a{len(rows)}"})
+    pack.mkdir(parents=True, exist_ok=True)
+    with open(pack / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    np.savez_compressed(pack / "audio.npz", **audio)
+    for split, seed in (("train", 12345), ("valid", 54321)):
+        mix, ref = _mixtures(corpus, split, n_eval, eval_seconds, seed, "all", load=None)
+        torch.save(ref.half(), pack / f"eval_{split}.pt")
+    print(f"{pack}: {len(rows)} utterances, {sum(minutes.values()):.0f} min")
+
+
+def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load) -> tuple:  # noqa: ANN001
+    """``n`` dynamic-mixer mixtures [n, T] and sources [n, 2, T] (clean task) from ``root`` (a corpus or a pack,
+    whose audio ``load`` reads)."""
+    from slimsep.data.dynamic_mix import DynamicMixDataset
+
+    data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed)
+    if load is not None:
+        data.load = load
+    if speakers == "clean":
+        data.speakers = {k: v for k, v in data.speakers.items() if k in clean_speakers(list(data.speakers))}
+    items = [data[i] for i in range(n)]
+    return torch.stack([m for m, _ in items]), torch.stack([s for _, s in items])
+
+
+def pack_loader(pack: Path):  # noqa: ANN201
+    with np.load(pack / "audio.npz") as z:
+        audio = {k: mu_law_inverse(z[k]) for k in z.files}
+    return audio.__getitem__
+
+
+def train_sources(pack: Path, n: int, seconds: float, seed: int, speakers: str, workers: int) -> torch.Tensor:
+    """Sources [n, 2, T] (float16) of the training mixtures; the mixture is their sum."""
+    load = pack_loader(pack)
+    if workers <= 1:
+        return _mixtures(pack, "train", n, seconds, seed, speakers, load)[1].half()
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as ex:
+        parts = list(ex.map(_train_part, [(pack, n, seconds, seed, speakers, k, workers) for k in range(workers)]))
+    out = torch.empty(n, *parts[0].shape[1:], dtype=torch.float16)
+    for k, part in enumerate(parts):
+        out[k::workers] = part
+    return out
+
+
+def _train_part(job: tuple) -> torch.Tensor:
+    pack, n, seconds, seed, speakers, k, workers = job
+    from slimsep.data.dynamic_mix import DynamicMixDataset
+
+    data = DynamicMixDataset(pack, "train", segment=seconds, n_items=n, task="sep_clean", seed=seed)
+    data.load = pack_loader(pack)
+    if speakers == "clean":
+        data.speakers = {s: v for s, v in data.speakers.items() if s in clean_speakers(list(data.speakers))}
+    return torch.stack([data[i][1] for i in range(k, n, workers)]).half()
+
+
+def cached(cache: Path, key: str, build) -> torch.Tensor:  # noqa: ANN001
+    path = cache / f"{key}.pt"
+    if path.is_file():
+        return torch.load(path, mmap=True)
+    out = build()
+    cache.mkdir(parents=True, exist_ok=True)
+    torch.save(out, path.with_suffix(".tmp"))
+    path.with_suffix(".tmp").rename(path)
+    return out
+
+
+class AsteroidNet(torch.nn.Module):
+    """asteroid's DPRNNTasNet (experiment-only control) with slimsep's call convention: [B, T] -> [B, 2, T]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from asteroid.models import DPRNNTasNet
+
+        # Near `small`'s MACs (~1.7 vs 1.55 GMAC/s, LSTMs counted by hand): 2 blocks of BiLSTMs with 128 units.
+        self.net = DPRNNTasNet(n_src=2, n_filters=64, kernel_size=16, bn_chan=64, hid_size=128, chunk_size=100,
+                               n_repeats=2, sample_rate=8000)
+
+    def forward(self, mix: torch.Tensor, width: float = 1.0) -> torch.Tensor:
+        return self.net(mix)[..., : mix.shape[-1]]
+
+
+def build_net(variant: dict) -> torch.nn.Module:
+    if variant.get("net") == "dprnn":
+        return AsteroidNet()
+    model = DSN(get_config("small", **{**BASE_MODEL, **variant.get("model", {})}))
+
+    def forward(mix: torch.Tensor) -> torch.Tensor:
+        return model(mix, 1.0).estimates
+    model.separate = forward
+    return model
+
+
+def separate(net: torch.nn.Module, mix: torch.Tensor, normalise: bool) -> torch.Tensor:
+    scale = mix.std(-1, keepdim=True).clamp_min(1e-4) if normalise else torch.ones_like(mix[:, :1])
+    out = net.separate(mix / scale) if hasattr(net, "separate") else net(mix / scale)
+    return out * scale[:, None]
+
+
+def lr_factor(step: int, total: int, o: dict) -> float:
+    """Linear warm-up over ``warmup_frac`` of the steps, then cosine decay to ``min_lr_ratio`` (as the trainer)."""
+    warm = int(o["warmup_frac"] * total)
+    if step < warm:
+        return (step + 1) / warm
+    frac = min(1.0, (step - warm) / max(1, total - warm))
+    return o["min_lr_ratio"] + (1 - o["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
+
+
+@torch.no_grad()
+def score(net: torch.nn.Module, mix: torch.Tensor, ref: torch.Tensor, normalise: bool) -> float:
+    """Mean SI-SDRi [dB] over fixed mixtures, a few at a time."""
+    net.eval()
+    out = []
+    for i in range(0, len(mix), 8):
+        est = separate(net, mix[i:i + 8], normalise)
+        s, _ = pit_si_sdr(est, ref[i:i + 8])
+        out.append(s - si_sdr(mix[i:i + 8, None].expand_as(ref[i:i + 8]), ref[i:i + 8]).mean(-1))
+    net.train()
+    return float(torch.cat(out).mean())
+
+
+def run_variant(name: str, args: argparse.Namespace, sources: torch.Tensor, evals: dict) -> dict:
+    """Train variant ``name`` on ``sources`` [n, 2, T] (batch k = rows k*B..), scoring ``evals`` on the way."""
+    variant, dev = VARIANTS[name], torch.device(args.device)
+    o = {**OPTIM, **variant.get("optim", {})}
+    torch.manual_seed(args.seed)
+    net = build_net(variant).to(dev)
+    params = [p for n, p in net.named_parameters() if not n.startswith("gates.")]
+    opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, args.steps, o))
+    evals = {k: v.float().to(dev) for k, v in evals.items()}
+    curve: dict[str, list] = {"step": [], "train_voices": [], "valid_voices": [], "train_loss": []}
+    losses, start = [], time.time()
+    for step in range(args.steps + 1):
+        out_of_time = args.max_seconds and time.time() - start > args.max_seconds
+        if step % args.eval_every == 0 or step == args.steps or out_of_time:
+            curve["step"].append(step)
+            for key, ref in evals.items():
+                curve[key].append(round(score(net, ref.sum(1), ref, o["normalise_input"]), 3))
+            curve["train_loss"].append(round(float(np.mean(losses)), 3) if losses else None)
+            losses = []
+            print(f"{name} step {step}: train voices {curve['train_voices'][-1]:.2f} dB, valid voices "
+                  f"{curve['valid_voices'][-1]:.2f} dB ({time.time() - start:.0f} s)", flush=True)
+        if step == args.steps or out_of_time:
+            break
+        ref = sources[step * args.batch:(step + 1) * args.batch].to(dev).float()
+        est = separate(net, ref.sum(1), o["normalise_input"])
+        s = si_sdr(est.unsqueeze(2), ref.unsqueeze(1), cap_db=o["cap_db"])  # [B, est, ref]
+        loss = -torch.maximum(s[:, 0, 0] + s[:, 1, 1], s[:, 0, 1] + s[:, 1, 0]).mean() / 2
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, o["clip"])
+        opt.step()
+        sched.step()
+        losses.append(-loss.item())
+    return {"variant": variant, "optim": o, "params": sum(p.numel() for p in params),
+            "seconds": round(time.time() - start, 1), "device": args.device, "steps": args.steps,
+            "batch": args.batch, "segment": args.segment, "seed": args.seed, **curve}
+
+
+def plot(results: dict, path: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:  # a bare GPU machine: plot later from the JSON
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, key, title in zip(axes, ("train_voices", "valid_voices"), ("training voices", "validation voices")):
+        for name, r in results.items():  # step 0 (untrained, about -26 dB) left out: it would squash the rest
+            points = [(s, v) for s, v in zip(r["step"], r[key]) if s > 0]
+            ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1,
+                    color=plt.cm.tab20(list(results).index(name) % 20))
+        ax.set(title=f"SI-SDRi on {title}", xlabel="step", ylabel="dB")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="*")
+    parser.add_argument("--list", action="store_true", help="print the variants and exit")
+    parser.add_argument("--corpus", type=Path, default=Path("/work/data/open_corpus_v1"))
+    parser.add_argument("--make-pack", action="store_true", help="build --pack from --corpus and exit")
+    parser.add_argument("--pack", type=Path, default=Path("runs/recipe_pack"), help="speech pack (see make_pack)")
+    parser.add_argument("--cap-minutes", type=float, default=10.0, help="pack: minutes kept per clean voice")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--segment", type=float, default=2.0, help="training crop [s]")
+    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--n-eval", type=int, default=30, help="mixtures per evaluation set (pack)")
+    parser.add_argument("--eval-seconds", type=float, default=4.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--workers", type=int, default=1, help="processes that draw the training mixtures")
+    parser.add_argument("--parallel", action="store_true", help="one process per variant (a GPU shares them)")
+    parser.add_argument("--max-seconds", type=float, default=0.0, help="stop a variant early (0: never)")
+    parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
+    parser.add_argument("--out", type=Path, default=Path("docs/figures/recipe_controls"))
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if args.make_pack:
+        make_pack(args.corpus, args.pack, args.cap_minutes, args.n_eval, args.eval_seconds)
+        return
+    if args.list or not args.variants:
+        print("\n".join(f"{k}: {v}" for k, v in VARIANTS.items()))
+        return
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {', '.join(unknown)}; --list shows them")
+    torch.set_num_threads(args.threads)
+    n = args.steps * args.batch
+    for speakers in sorted({VARIANTS[v].get("data", {}).get("speakers", "all") for v in args.variants}):
+        cached(args.cache, f"train_{speakers}_{n}_{args.segment}_{args.seed}",
+               lambda: train_sources(args.pack, n, args.segment, args.seed, speakers, args.workers))
+    if args.parallel and len(args.variants) > 1:
+        return run_parallel(args)
+    evals = {f"{k}_voices": torch.load(args.pack / f"eval_{k}.pt") for k in ("train", "valid")}
+    json_path = args.out.with_suffix(".json")
+    for name in args.variants:
+        speakers = VARIANTS[name].get("data", {}).get("speakers", "all")
+        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True)
+        result = run_variant(name, args, sources, evals)
+        results = json.loads(json_path.read_text()) if json_path.is_file() else {}
+        results[name] = result
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=1))
+        plot(results, args.out.with_suffix(".png"))
+
+
+def run_parallel(args: argparse.Namespace) -> None:
+    """Every variant in its own process at once (each writes its own JSON), then one merged JSON and plot."""
+    import subprocess
+    import sys
+
+    flags = [a for a in sys.argv[1:] if a not in args.variants and a != "--parallel"]
+    procs = {}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name in args.variants:
+        out = args.out.parent / "parts" / name
+        log = open(args.out.parent / f"{name}.log", "w")
+        cmd = [sys.executable, __file__, name, *flags, "--out", str(out)]
+        procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), out)
+    json_path = args.out.with_suffix(".json")
+    results = json.loads(json_path.read_text()) if json_path.is_file() else {}
+    for name, (proc, out) in procs.items():
+        proc.wait()
+        part = out.with_suffix(".json")
+        if part.is_file():
+            results.update(json.loads(part.read_text()))
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=1))
+    plot(results, args.out.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()
