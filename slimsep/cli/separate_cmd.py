@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     fixed = {} if args.width is None else {"width": args.width}
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend, threads=args.threads,
-                                          window=args.window, overlap=min(2.0, args.window / 4), **fixed)
+                                          window=args.window, **fixed)
     check_budget(args.budget)
     inputs, clashes = colliding_inputs(args.inputs)
     for message in clashes:

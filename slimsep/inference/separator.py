@@ -62,8 +62,13 @@ class Separator:
     """The file and window transaction around a backend: read, cut into windows, separate, stitch, write."""
 
     def __init__(self, model: DSN | OnnxDSN | Backend, device: str = "cpu", window: float = 10.0,
-                 overlap: float = 2.0, name: str = "", width: float | None = None) -> None:
-        """``width`` None lets the gates choose per chunk; a float runs every chunk at that width (static)."""
+                 overlap: float | None = None, name: str = "", width: float | None = None) -> None:
+        """``width`` None lets the gates choose per chunk; a float runs every chunk at that width (static).
+
+        ``window`` and ``overlap`` are in seconds; ``overlap`` None shares ``min(2, window / 4)`` s between windows.
+        Raises SlimsepError for a window shorter than four chunks or an overlap outside ``[0, window)``.
+        """
+        overlap = min(2.0, window / 4) if overlap is None and _finite(window) else overlap
         self.net = as_backend(model, device)  # the network: PyTorch or ONNX (backends.Backend)
         if width is not None:
             self.net.cfg.width_index(width)  # a clear error for a width the model does not have

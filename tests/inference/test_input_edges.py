@@ -62,6 +62,14 @@ def test_bad_window_is_one_line(tiny_model_file: Path, tmp_path: Path, mixture_w
     assert not (tmp_path / "o").exists()
 
 
+def test_a_short_api_window_gets_a_fitting_overlap(tiny_model_file: Path) -> None:
+    """The API shares min(2 s, window / 4) as the command line does, instead of a fixed 2 s a 1 s window refuses."""
+    sep = Separator.from_pretrained(tiny_model_file, window=1.0)
+    assert sep.overlap == 0.25
+    estimates, report = sep.separate(np.random.default_rng(0).standard_normal(24000).astype(np.float32) * 0.1, 8000)
+    assert estimates.shape == (2, 24000) and report["overlap_s"] == 0.25
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-1"])
 def test_bad_budget_is_one_line(tiny_model_file: Path, tmp_path: Path, mixture_wav: Path, value: str,
                                 capsys: pytest.CaptureFixture[str]) -> None:
