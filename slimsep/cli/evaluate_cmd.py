@@ -37,23 +37,14 @@ def one_sample_rate(rates: dict[str, int]) -> int:
     return next(iter(rates.values()))
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from slimsep.data import find_conditions
-    from slimsep.data.factory import check_sample_rate
-    from slimsep.evaluation import evaluate_point
+def plan_points(args: argparse.Namespace) -> tuple[list, int]:
+    """Every model read and every operating point decided before the first (long) evaluation starts:
+    ([(model, point), ...], the models' one sample rate in Hz). A width a model lacks is a note on stderr."""
     from slimsep.evaluation.points import missing_widths, operating_points
-    from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
     from slimsep.inference.pretrained import resolve
-    from slimsep.inference.separator import check_budget
     from slimsep.models.serialization import load_model_and_metadata
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    for budget in args.budget:
-        check_budget(budget)
-    plan, rates = [], {}  # every model read and every point decided before the first (long) evaluation starts
+    plan, rates = [], {}
     for name in args.model:
         path = resolve(name)
         model, meta = load_model_and_metadata(path)
@@ -63,7 +54,23 @@ def run(args: argparse.Namespace) -> int:
             print(f"slimsep: note: {path} has no width {', '.join(f'{w:g}' for w in skipped)} (its widths: "
                   f"{', '.join(f'{w:g}' for w in model.cfg.widths)}); skipped", file=sys.stderr)
         plan += [(model, point) for point in operating_points(str(path), model, meta, args.budget, args.width)]
-    rate = one_sample_rate(rates)
+    return plan, one_sample_rate(rates)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from slimsep.data import find_conditions
+    from slimsep.data.factory import check_sample_rate
+    from slimsep.evaluation import evaluate_point
+    from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
+    from slimsep.inference.separator import check_budget
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for budget in args.budget:
+        check_budget(budget)
+    plan, rate = plan_points(args)
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=rate)
     for dataset in datasets.values():
         check_sample_rate(dataset, rate, "the evaluation data")
