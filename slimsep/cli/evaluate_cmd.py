@@ -64,6 +64,16 @@ def one_sample_rate(rates: dict[str, int]) -> int:
     return next(iter(rates.values()))
 
 
+def check_unique_labels(plan: list) -> None:
+    """Rows and tables are keyed by operating-point label: two models with one label would be averaged together."""
+    seen: dict[str, int] = {}
+    for i, (_, point) in enumerate(plan):
+        if point.label in seen and plan[seen[point.label]][0] is not plan[i][0]:
+            raise SlimsepError(f"two models give the operating point {point.label!r} (the label comes from the file "
+                               f"name, or the run folder of a model.pt): give the model files different names")
+        seen.setdefault(point.label, i)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -89,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"slimsep: note: {path} has no width {', '.join(f'{w:g}' for w in skipped)} (its widths: "
                   f"{', '.join(f'{w:g}' for w in model.cfg.widths)}); skipped", file=sys.stderr)
         plan += [(model, point) for point in operating_points(str(path), model, meta, args.budget, args.width)]
+    check_unique_labels(plan)
     rate = one_sample_rate(rates)
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=rate)
     for dataset in datasets.values():

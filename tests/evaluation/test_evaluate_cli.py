@@ -113,3 +113,17 @@ def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
     path = resolve("default")
     model, meta = load_model_and_metadata(path)
     assert [p.label for p in operating_points(str(path), model, meta, [0.0], [])] == ["default budget 0"]
+
+
+def test_two_models_with_one_label_are_refused_before_any_work(condition_tree: Path, tiny_model_path: Path,
+                                                               tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """``a/step400.pt`` and ``b/step400.pt`` were averaged into one row "step400" before."""
+    copies = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        copies.append(tmp_path / folder / "same.pt")
+        copies[-1].write_bytes(tiny_model_path.read_bytes())
+    code = main(["evaluate", "--model", *map(str, copies), "--data", str(condition_tree), "-o", str(tmp_path / "r")])
+    assert code == 2 and "two models give the operating point 'same budget 0'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
