@@ -40,7 +40,7 @@ def one_sample_rate(rates: dict[str, int]) -> int:
 def plan_points(args: argparse.Namespace) -> tuple[list, int]:
     """Every model read and every operating point decided before the first (long) evaluation starts:
     ([(model, point), ...], the models' one sample rate in Hz). A width a model lacks is a note on stderr."""
-    from slimsep.evaluation.points import missing_widths, operating_points
+    from slimsep.evaluation.points import check_unique_labels, missing_widths, operating_points
     from slimsep.inference.pretrained import resolve
     from slimsep.models.serialization import load_model_and_metadata
 
@@ -54,6 +54,7 @@ def plan_points(args: argparse.Namespace) -> tuple[list, int]:
             print(f"slimsep: note: {path} has no width {', '.join(f'{w:g}' for w in skipped)} (its widths: "
                   f"{', '.join(f'{w:g}' for w in model.cfg.widths)}); skipped", file=sys.stderr)
         plan += [(model, point) for point in operating_points(str(path), model, meta, args.budget, args.width)]
+    check_unique_labels(plan)
     return plan, one_sample_rate(rates)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from slimsep.errors import SlimsepError
 from slimsep.models.serialization import trained_width
 
 if TYPE_CHECKING:
@@ -51,3 +52,14 @@ def missing_widths(model: DSN, meta: dict, widths: list[float]) -> list[float]:
     if meta.get("stage") == "static":
         return []
     return [w for w in widths if not model.cfg.has_width(w)]
+
+
+def check_unique_labels(plan: list[tuple[DSN, OperatingPoint]]) -> None:
+    """Rows and tables are keyed by operating-point label: two models with one label would be averaged together.
+    Raises SlimsepError naming the label."""
+    seen: dict[str, int] = {}
+    for i, (_, point) in enumerate(plan):
+        if point.label in seen and plan[seen[point.label]][0] is not plan[i][0]:
+            raise SlimsepError(f"two models give the operating point {point.label!r} (the label comes from the file "
+                               f"name, or the run folder of a model.pt): give the model files different names")
+        seen.setdefault(point.label, i)

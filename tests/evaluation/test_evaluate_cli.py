@@ -80,3 +80,17 @@ def test_a_width_one_model_lacks_is_skipped_with_a_note(condition_tree: Path, ti
                  "--data", str(condition_tree), "-o", str(out)]) == 0
     assert "has no width 0.25 (its widths: 0.125, 1); skipped" in capsys.readouterr().err
     assert set(json.loads((out / "points.json").read_text())) == {"tiny budget 0", "tiny at 0.25", "two budget 0"}
+
+
+def test_two_models_with_one_label_are_refused_before_any_work(condition_tree: Path, tiny_model_path: Path,
+                                                               tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """``a/step400.pt`` and ``b/step400.pt`` were averaged into one row "step400" before."""
+    copies = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        copies.append(tmp_path / folder / "same.pt")
+        copies[-1].write_bytes(tiny_model_path.read_bytes())
+    code = main(["evaluate", "--model", *map(str, copies), "--data", str(condition_tree), "-o", str(tmp_path / "r")])
+    assert code == 2 and "two models give the operating point 'same budget 0'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
