@@ -161,9 +161,10 @@ class Separator:
         audio = as_float_audio(waveform.detach().cpu().numpy() if hasattr(waveform, "detach") else waveform)
         audio = audio[:, None] if audio.ndim == 1 else audio
         if audio.ndim != 2 or audio.shape[1] > MAX_CHANNELS:
+            looks_transposed = audio.ndim == 2 and audio.shape[0] <= MAX_CHANNELS < audio.shape[1]
+            hint = "transpose a [channels, samples] array" if looks_transposed else "as soundfile.read returns it"
             raise SlimsepError(f"waveform of shape {audio.shape}: expected [samples] or [samples, channels] with at "
-                               f"most {MAX_CHANNELS} channels, as soundfile.read returns it (transpose a "
-                               f"[channels, samples] array)")
+                               f"most {MAX_CHANNELS} channels ({hint})")
         audio = np.ascontiguousarray(audio.T)
         check_waveform(audio, "<waveform>")
         check_length("<waveform>", audio.shape[1], sample_rate, self.sample_rate, self.cfg.kernel_size)

@@ -33,11 +33,13 @@ def test_api_takes_arrays_as_soundfile_reads_them(tiny_model_file: Path, tmp_pat
     assert est.shape == (2, 16000) and report["seconds"] == 1.0
 
 
-@pytest.mark.parametrize("shape", [(2, 16000), (16000, 9), (4, 4, 4)])
-def test_api_refuses_what_the_cli_refuses(tiny_model_file: Path, shape: tuple[int, ...]) -> None:
+@pytest.mark.parametrize("shape,transposed", [((2, 16000), True), ((16000, 9), False), ((4, 4, 4), False)])
+def test_api_refuses_what_the_cli_refuses(tiny_model_file: Path, shape: tuple[int, ...], transposed: bool) -> None:
+    """Only an array that looks like [channels, samples] is told to transpose (9 channels was told so too)."""
     sep = Separator.from_pretrained(tiny_model_file)
-    with pytest.raises(SlimsepError, match=r"\[samples, channels\]"):
+    with pytest.raises(SlimsepError, match=r"\[samples, channels\]") as caught:
         sep.separate(np.full(shape, 0.1, np.float32), 16000)
+    assert ("transpose" in str(caught.value)) == transposed
 
 
 def test_a_file_too_short_to_resample_is_one_line(tiny_model_file: Path, tmp_path: Path, mixture_wav: Path,
