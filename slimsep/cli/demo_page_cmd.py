@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.inference.separator import check_budget
     from slimsep.models import load_model
 
-    check_budget(args.budget)
+    check_budget(args.budget, "--budget")
     model = load_model(resolve(args.model))
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=model.cfg.sample_rate)
     for dataset in datasets.values():

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     for budget in args.budget:
-        check_budget(budget)
+        check_budget(budget, "--budget")
     plan, rate = plan_points(args)
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=rate)
     for dataset in datasets.values():

@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                   "with --backend onnx, a folder written by `slimsep export onnx`")
     p.add_argument("--backend", default="torch", choices=["torch", "onnx"],
                    help="run the model with PyTorch, or an exported ONNX folder with onnxruntime (default: torch)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="--backend onnx: onnxruntime threads per graph call (default: 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads: PyTorch's intra-op threads (default: PyTorch's own choice, all cores), or "
+                        "with --backend onnx onnxruntime's threads per graph call (default: 1)")
     p.add_argument("--budget", type=float, default=0.0,
                    help="trade quality for compute: larger values make the gates pick slimmer widths")
     p.add_argument("--width", type=float, default=None,
@@ -33,15 +34,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def set_threads(threads: int | None, backend: str) -> None:
+    """``--threads`` for the torch backend: a process-wide setting, so the CLI owns it, not the library. Raises
+    SlimsepError (one line) for a count below 1."""
+    if threads is None:
+        return
+    if threads < 1:
+        raise SlimsepError(f"--threads {threads}: must be at least 1")
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
     from slimsep.inference.separator import check_budget
     from slimsep.inference.files import colliding_inputs
 
     fixed = {} if args.width is None else {"width": args.width}
-    separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend, threads=args.threads,
-                                          window=args.window, **fixed)
-    check_budget(args.budget)
+    set_threads(args.threads, args.backend)
+    separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend,
+                                          threads=args.threads or 1, window=args.window, **fixed)
+    check_budget(args.budget, "--budget")
     inputs, clashes = colliding_inputs(args.inputs)
     for message in clashes:
         print(f"slimsep: error: {message}", file=sys.stderr)

@@ -124,3 +124,26 @@ def test_output_folder_that_cannot_be_created(tiny_model_file: Path, mixture_wav
                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _run(capsys, str(mixture_wav), "--model", str(tiny_model_file), "-o", "/proc/slimsep-out")
     assert code == 1 and "/proc/slimsep-out: cannot create output folder" in err
+
+
+def test_threads_sets_torch_threads_for_the_torch_backend(tiny_model_file: Path, mixture_wav: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        code, err = _run(capsys, str(mixture_wav), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"),
+                         "--threads", "1")
+        assert code == 0, err
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_threads_below_one_is_one_line(tiny_model_file: Path, mixture_wav: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = _run(capsys, str(mixture_wav), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"),
+                     "--threads", "0")
+    assert code == 2 and "--threads 0: must be at least 1" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

@@ -122,3 +122,10 @@ def test_outputs_come_out_at_the_mixture_level() -> None:
     energies = (est.astype(np.float64) ** 2).sum(-1)
     heard = highpass(audio, 8000)  # the mixture without DC and sub-audio, as the network gets it
     np.testing.assert_allclose(energies.sum(), np.dot(heard, heard.astype(np.float64)), rtol=1e-3)
+
+
+def test_api_budget_error_names_the_argument_not_the_cli_flag(tiny_model_file: Path) -> None:
+    sep = Separator.from_pretrained(str(tiny_model_file))
+    with pytest.raises(SlimsepError, match=r"^budget -1\.0: must be a finite number >= 0") as caught:
+        sep.separate(np.zeros(8000, np.float32), 8000, budget=-1.0)
+    assert "--budget" not in str(caught.value)
