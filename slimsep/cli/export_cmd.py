@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference.pretrained import resolve
-    from slimsep.models.serialization import load_model_and_metadata, trained_width
+    from slimsep.evaluation.points import trained_width
+    from slimsep.models.serialization import load_model_and_metadata
     from slimsep.onnx.export import export_onnx
     from slimsep.onnx.format import flat_names, graph_names
 

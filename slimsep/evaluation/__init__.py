@@ -1,6 +1,15 @@
-"""Evaluation: operating points, metrics, per-condition reports, the trade-off plot, the audio examples page."""
-from slimsep.evaluation.evaluate import evaluate_point
-from slimsep.evaluation.metrics import separation_metrics
-from slimsep.evaluation.points import OperatingPoint, operating_points
+"""Evaluation: operating points, metrics, per-condition reports, the trade-off plot, the audio examples page.
+
+Names are imported on first use, so the torch-free operating-point policy (``points``: which width a model file
+runs at) loads without PyTorch or the metrics' dependencies.
+"""
+from __future__ import annotations
+
+from slimsep.lazy import lazy_exports
+
+_WHERE = {"evaluate_point": "evaluate", "separation_metrics": "metrics",
+          "OperatingPoint": "points", "operating_points": "points"}
 
 __all__ = ["OperatingPoint", "evaluate_point", "operating_points", "separation_metrics"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slimsep.errors import SlimsepError
-from slimsep.models.serialization import trained_width
 
 if TYPE_CHECKING:
     from slimsep.models import DSN
@@ -27,6 +26,15 @@ class OperatingPoint:
 
     def widths_arg(self) -> float | None:
         return None if self.kind == "dsn" else self.width
+
+
+def trained_width(metadata: dict) -> float | None:
+    """The width a model file was trained to run at: a static baseline's own width; full width for a stage-1
+    network (its gates are untrained); None (the gates decide) for a DSN or a file without a recipe."""
+    stage = metadata.get("stage")
+    if stage == "static":
+        return float(metadata.get("recipe", {}).get("static", {}).get("width", 1.0))
+    return 1.0 if stage == "slimmable" else None
 
 
 def operating_points(name: str, model: DSN, meta: dict, budgets: list[float],

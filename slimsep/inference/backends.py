@@ -99,7 +99,8 @@ def load_backend(path_or_name: str | Path | None, backend: str = "torch", device
         if path_or_name is None:
             raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
         return OnnxBackend(OnnxDSN(path_or_name, threads), device), str(path_or_name)
-    from slimsep.models.serialization import load_model_and_metadata, trained_width
+    from slimsep.evaluation.points import trained_width
+    from slimsep.models.serialization import load_model_and_metadata
 
     path = resolve(path_or_name)
     model, meta = load_model_and_metadata(path)

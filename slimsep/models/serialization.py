@@ -89,12 +89,3 @@ def _build(payload: dict[str, Any], path: str | Path) -> DSN:
 def model_metadata(path: str | Path) -> dict[str, Any]:
     """Training recipe and other metadata stored with a model."""
     return dict(read_model_file(path).get("metadata", {}))
-
-
-def trained_width(metadata: dict) -> float | None:
-    """The width a model file was trained to run at: a static baseline's own width; full width for a stage-1
-    network (its gates are untrained); None (the gates decide) for a DSN or a file without a recipe."""
-    stage = metadata.get("stage")
-    if stage == "static":
-        return float(metadata.get("recipe", {}).get("static", {}).get("width", 1.0))
-    return 1.0 if stage == "slimmable" else None

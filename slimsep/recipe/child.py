@@ -51,16 +51,15 @@ def main(plan_path: str, name: str, work: str, deadline: float) -> int:
     if spec.init_from:
         overrides.append(f"init_from={work_dir / spec.init_from / 'model.pt'}")
     cfg = load_config(repo / spec.config, overrides)
-    device = "cuda" if torch.cuda.is_available() and cfg["trainer"]["accelerator"] != "cpu" else "cpu"
+    device = "cuda" if torch.cuda.is_available() and cfg.trainer.accelerator != "cpu" else "cpu"
     bank = SourceBank(load_train(work_dir / "train.npz"), device)
     valid = torch.load(work_dir / "valid.pt", weights_only=True)["items"]
-    rate = int(cfg["data"].get("sample_rate", 8000))
-    data = TensorMixData(bank, int(cfg["loader"]["batch_size"]), float(cfg["data"]["segment"]), rate,
-                         int(cfg["seed"]), valid)
+    rate = int(cfg.data.get("sample_rate", 8000))
+    data = TensorMixData(bank, cfg.loader.batch_size, float(cfg.data["segment"]), rate, cfg.seed, valid)
     start = time.time()
     train(cfg, work_dir / name, command=f"gpu_recipe plan={plan_path} run={name}", data=data)
-    status = {"seconds": round(time.time() - start, 1), "device": device, "batch_size": cfg["loader"]["batch_size"],
-              "segment": cfg["data"]["segment"], "stage": cfg["stage"]}
+    status = {"seconds": round(time.time() - start, 1), "device": device, "batch_size": cfg.loader.batch_size,
+              "segment": cfg.data["segment"], "stage": cfg.stage}
     (work_dir / name / "status.json").write_text(json.dumps(status))
     return 0
 

@@ -23,24 +23,26 @@ from slimsep.errors import first_line
 from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
 from slimsep.losses.distillation import student_loss, teacher_targets
 from slimsep.models import DSN, ModelConfig, SeparationOutput, gmac_per_second
+from slimsep.training.sections import TrainConfig
 
 log = logging.getLogger(__name__)
 
 
 class SeparationModule(L.LightningModule):
-    def __init__(self, model_config: dict, train_config: dict) -> None:
+    def __init__(self, model_config: dict, train_config: TrainConfig) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        # Checkpoints hold plain data only (they are read back with weights_only=True): the config as a dict.
+        self.save_hyperparameters({"model_config": model_config, "train_config": train_config.to_dict()})
         self.model = DSN(ModelConfig.from_dict(model_config))
         self.tc = train_config
-        self.stage = train_config["stage"]
+        self.stage = train_config.stage
         if self.stage != "gate":  # gates are trained in stage 2 only (DDP also rejects unused parameters)
             self.model.gates.requires_grad_(False)
-        elif not train_config["gate"]["separator_lr"]:
+        elif not train_config.gate.separator_lr:
             for name, p in self.model.named_parameters():
                 p.requires_grad_(name.startswith("gates."))
         # A plain list, not an attribute module: the compiled wrapper must not add keys to the state dict.
-        self._compiled: list[Any] = [torch.compile(self.model)] if train_config["trainer"].get("compile") else []
+        self._compiled: list[Any] = [torch.compile(self.model)] if train_config.trainer.compile else []
         self._t0: float | None = None
 
     # ---- forward ------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ class SeparationModule(L.LightningModule):
 
     # ---- helpers ------------------------------------------------------------------------------
     def _generator(self) -> torch.Generator:
-        return torch.Generator().manual_seed(int(self.tc["seed"]) * 1_000_003 + int(self.global_step))
+        return torch.Generator().manual_seed(self.tc.seed * 1_000_003 + int(self.global_step))
 
     def _random_assignment(self, gen: torch.Generator, batch: int, n_samples: int) -> torch.Tensor:
         """Independent random width per (utterance, block, chunk): neighbouring chunks differ, as at inference."""
@@ -83,9 +85,9 @@ class SeparationModule(L.LightningModule):
 
     def tau(self) -> float:
         """Gumbel temperature, annealed exponentially from tau_start to tau_end over max_steps."""
-        g, steps = self.tc["gate"], max(1, self.tc["trainer"]["max_steps"])
+        g, steps = self.tc.gate, max(1, self.tc.trainer.max_steps)
         frac = min(1.0, self.global_step / steps)
-        return g["tau_start"] * (g["tau_end"] / g["tau_start"]) ** frac
+        return g.tau_start * (g.tau_end / g.tau_start) ** frac
 
     # ---- training -----------------------------------------------------------------------------
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -97,18 +99,18 @@ class SeparationModule(L.LightningModule):
         """Sandwich rule with manual accumulation: each width's graph is freed after its backward pass."""
         opt = self.optimizers()
         opt.zero_grad()
-        widths, sw = self.model.cfg.widths, self.tc["sandwich"]
+        widths, sw = self.model.cfg.widths, self.tc.sandwich
         full = self.run_model(mix, 1.0).estimates
         full_score, perm = pit_si_sdr(full, ref)
         self.manual_backward(-full_score.mean())
         teacher = teacher_targets(full, perm)
         gen = self._generator()
         narrow: list[Any] = [widths[0]] + [self._random_assignment(gen, mix.shape[0], mix.shape[-1])
-                                           for _ in range(sw["random_widths"])]
-        narrow += self._whole_widths(gen, sw["whole_widths"])
+                                           for _ in range(sw.random_widths)]
+        narrow += self._whole_widths(gen, sw.whole_widths)
         losses = []
         for w in narrow:
-            loss = student_loss(self.run_model(mix, w).estimates, ref, teacher, sw["distill"], sw["distill_cap_db"])
+            loss = student_loss(self.run_model(mix, w).estimates, ref, teacher, sw.distill, sw.distill_cap_db)
             self.manual_backward(loss)
             losses.append(loss.detach())
         self._clip_and_step(opt)
@@ -132,14 +134,14 @@ class SeparationModule(L.LightningModule):
     def _static_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         opt = self.optimizers()
         opt.zero_grad()
-        score, _ = pit_si_sdr(self.run_model(mix, float(self.tc["static"]["width"])).estimates, ref)
+        score, _ = pit_si_sdr(self.run_model(mix, float(self.tc.static.width)).estimates, ref)
         self.manual_backward(-score.mean())
         self._clip_and_step(opt)
         self.log("train/si_sdr", score.mean(), prog_bar=True, batch_size=mix.shape[0])
         return -score.mean().detach()
 
     def _clip_and_step(self, opt: Any) -> None:
-        clip = self.tc["optim"]["clip"]
+        clip = self.tc.optim.clip
         inner = getattr(opt, "optimizer", opt)
         if getattr(inner, "_step_supports_amp_scaling", False):
             # A fused optimizer: Lightning's AMP plugin refuses to clip for it (it would unscale fp16 gradients
@@ -153,7 +155,7 @@ class SeparationModule(L.LightningModule):
 
     # ---- validation ---------------------------------------------------------------------------
     def validation_widths(self) -> float | None:
-        return {"slimmable": 1.0, "gate": None, "static": float(self.tc["static"]["width"])}[self.stage]
+        return {"slimmable": 1.0, "gate": None, "static": float(self.tc.static.width)}[self.stage]
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         mix, ref = batch
@@ -176,29 +178,29 @@ class SeparationModule(L.LightningModule):
                    perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(-SI-SDR + lambda * complexity, complexity) for width probabilities ``probs`` [B, R, C, W]: the gates'
         straight-through probabilities in training, the one-hot widths they chose in validation."""
-        g = self.tc["gate"]
+        g = self.tc.gate
         spans = self.model.chunk_spans(ref.shape[-1]).to(ref.device)
-        weights = chunk_difficulty_weights(reorder_sources(estimates, perm), ref, spans, g["q0"], g["q_scale"])
-        comp = complexity_loss(probs, self.model.costs, weights, g["target_cost"])
-        return -score.mean() + g["lambda"] * comp, comp
+        weights = chunk_difficulty_weights(reorder_sources(estimates, perm), ref, spans, g.q0, g.q_scale)
+        comp = complexity_loss(probs, self.model.costs, weights, g.target_cost)
+        return -score.mean() + g.lambda_ * comp, comp
 
     # ---- optimisation -------------------------------------------------------------------------
     def configure_optimizers(self) -> dict:
-        o = self.tc["optim"]
-        if self.stage == "gate" and self.tc["gate"]["separator_lr"]:
+        o, separator_lr = self.tc.optim, self.tc.gate.separator_lr
+        if self.stage == "gate" and separator_lr:
             gates = [p for n, p in self.model.named_parameters() if n.startswith("gates.")]
             rest = [p for n, p in self.model.named_parameters() if not n.startswith("gates.")]
-            groups = [{"params": gates, "lr": o["lr"]}, {"params": rest, "lr": self.tc["gate"]["separator_lr"]}]
+            groups = [{"params": gates, "lr": o.lr}, {"params": rest, "lr": separator_lr}]
         else:
-            groups = [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": o["lr"]}]
-        opt = torch.optim.AdamW(groups, weight_decay=o["weight_decay"], fused=self._fused(groups) or None)
+            groups = [{"params": [p for p in self.model.parameters() if p.requires_grad], "lr": o.lr}]
+        opt = torch.optim.AdamW(groups, weight_decay=o.weight_decay, fused=self._fused(groups) or None)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, self._lr_factor)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def _fused(self, groups: list[dict]) -> bool:
         """``optim.fused``: auto = the fused AdamW kernel (one launch for all parameters) when they are on CUDA and
         no fp16 gradient scaler is in use; true/false force it."""
-        choice = self.tc["optim"].get("fused", "auto")
+        choice = self.tc.optim.fused
         precision = str(self._trainer.precision) if getattr(self, "_trainer", None) is not None else ""
         if choice != "auto" or precision in ("16-mixed", "16", "16-true"):
             return choice is True
@@ -210,18 +212,18 @@ class SeparationModule(L.LightningModule):
 
     def _time_fraction(self) -> float:
         """Share of ``trainer.max_time`` (seconds) used so far, for ``optim.schedule_by_time``; else 0."""
-        limit = self.tc["trainer"].get("max_time")
-        if not self.tc["optim"].get("schedule_by_time") or self._t0 is None or not isinstance(limit, (int, float)):
+        limit = self.tc.trainer.max_time
+        if not self.tc.optim.schedule_by_time or self._t0 is None or not isinstance(limit, (int, float)):
             return 0.0
         return (time.monotonic() - self._t0) / max(1e-9, float(limit))
 
     def _lr_factor(self, step: int) -> float:
         """Linear warm-up, then cosine decay to ``min_lr_ratio`` over max_steps (or the time budget, if sooner)."""
-        o, total = self.tc["optim"], max(1, self.tc["trainer"]["max_steps"])
-        if step < o["warmup_steps"]:
-            return (step + 1) / o["warmup_steps"]
-        frac = min(1.0, max((step - o["warmup_steps"]) / max(1, total - o["warmup_steps"]), self._time_fraction()))
-        return o["min_lr_ratio"] + (1 - o["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * frac))
+        o, total = self.tc.optim, max(1, self.tc.trainer.max_steps)
+        if step < o.warmup_steps:
+            return (step + 1) / o.warmup_steps
+        frac = min(1.0, max((step - o.warmup_steps) / max(1, total - o.warmup_steps), self._time_fraction()))
+        return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac))
 
     @property
     def automatic_optimization(self) -> bool:  # several backward passes per step (sandwich rule)

@@ -19,19 +19,19 @@ from slimsep.errors import SlimsepError
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.module import SeparationModule
+from slimsep.training.sections import TrainConfig
 
 log = logging.getLogger(__name__)
 
 
-def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
+def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     """(model config dict, state dict to start from) for a fresh run.
 
     A gate run with ``gate.widths`` starts from ``init_from`` restricted to those widths (``restrict_widths``).
     """
-    source = cfg.get("init_from")
+    source = cfg.init_from
     if not source:
-        m = cfg["model"]
-        return get_config(m["name"], **(m.get("overrides") or {})).to_dict(), None
+        return get_config(cfg.model.name, **cfg.model.overrides).to_dict(), None
     path = Path(source)
     if not path.is_file():
         raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
@@ -41,7 +41,7 @@ def initial_weights(cfg: dict) -> tuple[dict, dict | None]:
         model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
     else:
         model = load_model(path)
-    widths = cfg["gate"].get("widths") if cfg["stage"] == "gate" else None
+    widths = cfg.gate.widths if cfg.stage == "gate" else None
     if widths:
         model = restrict_widths(model, widths)
     return model.cfg.to_dict(), model.state_dict()
@@ -60,69 +60,69 @@ def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
     return timedelta(seconds=float(value))
 
 
-def on_gpu(cfg: dict) -> bool:
+def on_gpu(cfg: TrainConfig) -> bool:
     """Whether the run will train on CUDA (``trainer.accelerator`` gpu/cuda, or auto with a GPU present)."""
-    accelerator = str(cfg["trainer"]["accelerator"]).lower()
+    accelerator = cfg.trainer.accelerator.lower()
     return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
 
 
-def resolve_precision(cfg: dict) -> str:
+def resolve_precision(cfg: TrainConfig) -> str:
     """``trainer.precision: auto``: "bf16-mixed" on a GPU that has bf16 (autocast; losses stay in float32,
     module.run_model), else "32-true". Any other value is passed to Lightning as given."""
-    value = str(cfg["trainer"]["precision"])
+    value = str(cfg.trainer.precision)
     if value != "auto":
         return value
     return "bf16-mixed" if on_gpu(cfg) and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def data_workers(cfg: dict) -> int:
+def data_workers(cfg: TrainConfig) -> int:
     """``loader.num_workers: auto``: on a GPU, half the CPU cores per device (at most 8), so dynamic mixing keeps
     up with bf16 steps; on a CPU 0 below 4 cores (a worker would only take cores from the model), else 1."""
-    value = cfg["loader"]["num_workers"]
+    value = cfg.loader.num_workers
     if value != "auto":
-        return int(value)
+        return value
     cores = os.cpu_count() or 1
     if on_gpu(cfg):
-        devices = cfg["trainer"]["devices"]
+        devices = cfg.trainer.devices
         per_device = cores // 2 // (int(devices) if isinstance(devices, int) and devices > 0 else 1)
         return max(1, min(8, per_device))
     return 0 if cores < 4 else 1
 
 
-def build_trainer(cfg: dict, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
-    t = cfg["trainer"]
+def build_trainer(cfg: TrainConfig, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
+    t = cfg.trainer
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
     # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
     warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
-    monitor, mode = ("val/loss", "min") if cfg["stage"] == "gate" else ("val/si_sdri", "max")  # module.py
+    monitor, mode = ("val/loss", "min") if cfg.stage == "gate" else ("val/si_sdri", "max")  # module.py
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
-                           save_top_k=t["save_top_k"], filename="best-{step}", auto_insert_metric_name=False)
+                           save_top_k=t.save_top_k, filename="best-{step}", auto_insert_metric_name=False)
     last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
-                           every_n_train_steps=t["checkpoint_every_n_steps"])
+                           every_n_train_steps=t.checkpoint_every_n_steps)
     trainer = L.Trainer(
-        default_root_dir=run_dir, max_steps=t["max_steps"], max_time=wall_clock_limit(t["max_time"]),
-        accelerator=t["accelerator"], devices=t["devices"],
-        num_nodes=t["num_nodes"], strategy=t["strategy"], precision=resolve_precision(cfg),
-        val_check_interval=min(t["val_check_interval"], t["max_steps"]), check_val_every_n_epoch=None,
-        limit_val_batches=t["limit_val_batches"], log_every_n_steps=t["log_every_n_steps"],
+        default_root_dir=run_dir, max_steps=t.max_steps, max_time=wall_clock_limit(t.max_time),
+        accelerator=t.accelerator, devices=t.devices,
+        num_nodes=t.num_nodes, strategy=t.strategy, precision=resolve_precision(cfg),
+        val_check_interval=min(t.val_check_interval, t.max_steps), check_val_every_n_epoch=None,
+        limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
         logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor()],  # resume: version_1, ...
-        enable_progress_bar=t["enable_progress_bar"], num_sanity_val_steps=0,
+        enable_progress_bar=t.enable_progress_bar, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards for DDP itself, in a resumable order
     )
     return trainer, best
 
 
-def export(module: SeparationModule, cfg: dict, out: Path, extra: dict | None = None) -> Path:
-    """The run's model file: weights, full model config and the training recipe."""
-    meta = {"stage": cfg["stage"], "recipe": json.loads(json.dumps(cfg, default=str)), **(extra or {})}
+def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | None = None) -> Path:
+    """The run's model file: weights, full model config and the training recipe (a plain dict: old files load)."""
+    meta = {"stage": cfg.stage, "recipe": json.loads(json.dumps(cfg.to_dict(), default=str)), **(extra or {})}
     return save_model(module.model, out, metadata=meta)
 
 
-def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "",
+def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: str = "",
           data: L.LightningDataModule | None = None) -> Path:
     """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``.
 
-    ``data`` replaces the data module built from ``cfg["data"]`` (the GPU recipe mixes on the GPU itself).
+    ``data`` replaces the data module built from ``cfg.data`` (the GPU recipe mixes on the GPU itself).
     """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
@@ -130,9 +130,9 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
         raise SlimsepError(f"{run_dir}: nothing to resume (no checkpoints/last.ckpt)")
     if not resume and last.is_file():
         raise SlimsepError(f"{run_dir} already holds a run; pass --resume to continue it or choose another -o")
-    if cfg["trainer"]["threads"]:
-        torch.set_num_threads(int(cfg["trainer"]["threads"]))
-    L.seed_everything(cfg["seed"], workers=True)
+    if cfg.trainer.threads:
+        torch.set_num_threads(cfg.trainer.threads)
+    L.seed_everything(cfg.seed, workers=True)
     # Read the starting weights and the data before the run folder exists: a bad init_from or data option is a
     # one-line error that leaves no half-made run behind.
     model_config, state = initial_weights(cfg)
@@ -140,12 +140,12 @@ def train(cfg: dict, run_dir: str | Path, resume: bool = False, command: str = "
     if state is not None and not resume:
         module.model.load_state_dict(state)
     if data is None:
-        data = SeparationDataModule(cfg["data"], cfg["loader"]["batch_size"], data_workers(cfg), cfg["seed"])
+        data = SeparationDataModule(cfg.data, cfg.loader.batch_size, data_workers(cfg), cfg.seed)
     data.setup("fit")
     check_sample_rate(data.train_set, model_config["sample_rate"], "the training data")
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     trainer, best = build_trainer(cfg, run_dir)
     trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
     if best.best_model_path:

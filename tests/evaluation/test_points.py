@@ -35,3 +35,22 @@ def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
     path = resolve("default")
     model, meta = load_model_and_metadata(path)
     assert [p.label for p in operating_points(str(path), model, meta, [0.0], [])] == ["default budget 0"]
+
+
+def test_trained_width_follows_the_stage() -> None:
+    """A static baseline runs at its own width, a stage-1 network at full width, a DSN as its gates decide."""
+    from slimsep.evaluation.points import trained_width
+
+    assert trained_width({"stage": "static", "recipe": {"static": {"width": 0.25}}}) == 0.25
+    assert trained_width({"stage": "static"}) == 1.0
+    assert trained_width({"stage": "slimmable"}) == 1.0
+    assert trained_width({"stage": "gate"}) is None and trained_width({}) is None
+
+
+def test_the_width_policy_loads_without_torch() -> None:
+    """The inference and export commands read the policy; importing it must not pull in PyTorch or the metrics."""
+    import subprocess
+    import sys
+
+    check = "import sys, slimsep.evaluation.points; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout == "False\n"

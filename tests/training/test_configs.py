@@ -18,13 +18,13 @@ CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_is_valid(path) -> None:  # noqa: ANN001
     cfg = load_config(path)
-    assert cfg["data"]["corpus"] in BUILDERS
-    assert cfg["model"]["name"] in NAMED_CONFIGS
+    assert cfg.data["corpus"] in BUILDERS
+    assert cfg.model.name in NAMED_CONFIGS
 
 
 def test_overrides_parse_values() -> None:
     cfg = load_config(CONFIGS[0], ["optim.lr=3e-3", "trainer.max_steps=7", "gate.target_cost=null", "data.root=x"])
-    assert cfg["optim"]["lr"] == 0.003 and cfg["trainer"]["max_steps"] == 7 and cfg["gate"]["target_cost"] is None
+    assert cfg.optim.lr == 0.003 and cfg.trainer.max_steps == 7 and cfg.gate.target_cost is None
 
 
 @pytest.mark.parametrize("override,key,hint", [
@@ -53,7 +53,7 @@ def test_data_keys_follow_the_corpus() -> None:
 def test_open_corpus_augmentation_keys_are_accepted(key: str) -> None:
     """Every training option the open corpus's dynamic mixing reads is a valid ``data.`` key."""
     cfg = load_config(REPO / "configs" / "small_open_slimmable.yaml", [f"data.{key}=[-2,2]"])
-    assert cfg["data"][key] == [-2, 2]
+    assert cfg.data[key] == [-2, 2]
 
 
 def test_a_misspelt_key_in_a_file_names_the_file(tmp_path: Path) -> None:

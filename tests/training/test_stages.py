@@ -111,7 +111,7 @@ def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys: pytest
 def test_wall_clock_limit_accepts_seconds_and_lightning_strings() -> None:
     assert wall_clock_limit(None) is None
     assert wall_clock_limit(90) == timedelta(seconds=90)
-    assert wall_clock_limit(load_config(None, ["trainer.max_time=1:30"])["trainer"]["max_time"]) == timedelta(
+    assert wall_clock_limit(load_config(None, ["trainer.max_time=1:30"]).trainer.max_time) == timedelta(
         seconds=90)  # YAML reads 1:30 as sexagesimal 90
     assert wall_clock_limit("00:00:01:30") == "00:00:01:30"
     with pytest.raises(SlimsepError, match="max_time"):
