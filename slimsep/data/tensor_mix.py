@@ -99,6 +99,7 @@ class TensorMixStream(IterableDataset):
     def __init__(self, bank: SourceBank, batch: int, seconds: float, sample_rate: int, seed: int) -> None:
         super().__init__()
         self.bank, self.batch, self.seed = bank, batch, seed
+        self.sample_rate = sample_rate  # read by data.factory.check_sample_rate
         self.samples = int(round(seconds * sample_rate))
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -25,19 +25,23 @@ EXPORT_MARGIN_S = 20.0  # loading the best checkpoint and writing model.pt
 
 
 class TensorMixData(L.LightningDataModule):
-    """Training batches mixed on the device; validation on the fixed mixtures of the pack, one at a time."""
+    """Training batches mixed on the device; validation on the fixed mixtures of the pack, one at a time.
+
+    ``train_set`` and ``valid_set`` are the names :func:`slimsep.training.train` checks (sample rate), as on
+    :class:`slimsep.training.datamodule.SeparationDataModule`.
+    """
 
     def __init__(self, bank: SourceBank, batch: int, seconds: float, sample_rate: int, seed: int,
                  valid: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
         super().__init__()
-        self.stream = TensorMixStream(bank, batch, seconds, sample_rate, seed)
-        self.valid = valid
+        self.train_set = TensorMixStream(bank, batch, seconds, sample_rate, seed)
+        self.valid_set = valid
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.stream, batch_size=None, num_workers=0)
+        return DataLoader(self.train_set, batch_size=None, num_workers=0)
 
     def val_dataloader(self) -> DataLoader:
-        return DataLoader(self.valid, batch_size=1, num_workers=0)
+        return DataLoader(self.valid_set, batch_size=1, num_workers=0)
 
 
 def main(plan_path: str, name: str, work: str, deadline: float) -> int:
