@@ -104,7 +104,8 @@ def check_sample_rate(dataset: Dataset, rate: int, label: str) -> None:
         found = getattr(dataset, "sample_rate", None) or getattr(getattr(dataset, "spec", None), "sample_rate", None)
         where = label
     if found is not None and int(found) != int(rate):
-        raise SlimsepError(f"{where}: {label} is at {found} Hz, the model runs at {rate} Hz; use data at {rate} Hz "
+        place = f"{where}: {label}" if where != label else label.capitalize()
+        raise SlimsepError(f"{place} is at {found} Hz, the model runs at {rate} Hz; use data at {rate} Hz "
                            f"(or a model made for {found} Hz)")
 
 

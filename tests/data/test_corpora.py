@@ -85,3 +85,14 @@ def test_empty_folder_and_wrong_root(tmp_path: Path) -> None:
         build_dataset({"corpus": "wsj0-2mix", "root": str(tmp_path / "elsewhere")}, "test")
     with pytest.raises(SlimsepError, match="unknown corpus"):
         build_dataset({"corpus": "timit"}, "test")
+
+
+def test_rate_mismatch_of_generated_data_names_it_once() -> None:
+    """A generated set has no file to name: the message names the data once (it used to say it twice)."""
+    from types import SimpleNamespace
+
+    from slimsep.data.factory import check_sample_rate
+
+    with pytest.raises(SlimsepError, match=r"^The training data is at 16000 Hz, the model runs at 8000 Hz") as caught:
+        check_sample_rate(SimpleNamespace(sample_rate=16000), 8000, "the training data")
+    assert str(caught.value).lower().count("the training data") == 1
