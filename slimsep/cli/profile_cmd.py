@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Benchmark each static width and a mixed per-chunk assignment.")
     p.add_argument("--config", default="small", choices=sorted(NAMED_CONFIGS),
                    help="named architecture (random weights; speed does not depend on them)")
-    p.add_argument("--model", help="a slimsep model file; overrides --config")
+    p.add_argument("--model", help="a slimsep model file or a shipped model's name (e.g. default); overrides --config")
     p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
@@ -24,11 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the CLI's other commands (separate --backend onnx) must start without PyTorch.
+    from slimsep.inference.pretrained import resolve
     from slimsep.models.dsn import DSN
     from slimsep.models.serialization import load_model
     from slimsep.profiling import profile_model, rows_to_json, rows_to_table
 
-    model = load_model(args.model) if args.model else DSN(get_config(args.config))
+    model = load_model(resolve(args.model)) if args.model else DSN(get_config(args.config))
     if args.no_slim_inter:
         # Same weights, different execution: only the intra-chunk layers follow each chunk's width.
         state = model.state_dict()

@@ -28,3 +28,9 @@ def test_profile_table_without_slim_inter(capsys: pytest.CaptureFixture[str]) ->
 def test_profile_bad_model_path_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # noqa: ANN001
     assert main(["profile", "--model", str(tmp_path / "nope.pt")]) == 2
     assert "nope.pt: model file does not exist" in capsys.readouterr().err
+
+
+def test_profile_takes_a_shipped_model_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """Like `slimsep separate --model default`: a shipped name, not only a file path."""
+    assert main(["profile", "--model", "default", "--seconds", "0.5", "--runs", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "small"
