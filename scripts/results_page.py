@@ -61,11 +61,14 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="open corpus root (for the data table)")
     parser.add_argument("--intro", type=Path, help="Markdown placed above the tables (setting, caveats)")
     parser.add_argument("-o", "--out", type=Path, default=Path("docs/results.md"))
+    parser.add_argument("--title", default="Results", help="the page's heading")
+    parser.add_argument("--recipe", default="scripts/continue_default_cpu.sh",
+                        help="the script whose `slimsep evaluate` lines made the reports")
     args = parser.parse_args()
 
     summary, kinds, origins = load_reports(args.reports)
-    figure = tradeoff_plot(summary, kinds, args.out.parent / "figures" / "tradeoff.png")
-    parts = ["# Results", ""]
+    figure = tradeoff_plot(summary, kinds, args.out.parent / "figures" / f"{args.out.stem}_tradeoff.png")
+    parts = [f"# {args.title}", ""]
     if args.intro:
         parts += [args.intro.read_text().strip(), ""]
     data_table = corpus_lines(args.corpus)
@@ -79,9 +82,9 @@ def main() -> None:
                   markdown_table(summary, key, with_gmac=with_gmac), ""]
     parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
               f"Mixtures per condition: {per_condition_counts(summary)}.",
-              f"Regenerate: `slimsep evaluate` as in `scripts/reproduce_default.sh`, then "
+              f"Regenerate: `slimsep evaluate` as in `{args.recipe}`, then "
               f"`python scripts/results_page.py {' '.join(map(str, args.reports))} --corpus {args.corpus}"
-              f"{f' --intro {args.intro}' if args.intro else ''} -o {args.out}`."]
+              f"{f' --intro {args.intro}' if args.intro else ''} --title '{args.title}' -o {args.out}`."]
     write_text_atomic(args.out, "\n".join(parts) + "\n")
     print(f"wrote {args.out} and {figure}")
 

@@ -51,13 +51,16 @@ def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
             lines.append(f"- {split.removeprefix('speech_')}: {info['hours']:.2f} h, {len(info['speakers'])} "
                          f"speakers ({', '.join(s for s in info['speakers'] if not s.startswith('fotaq_P'))}"
                          f"{' and FOTAQ voices' if any(s.startswith('fotaq_P') for s in info['speakers']) else ''})")
+    counts = sorted({int(per["all"]["n"]) for per in meta.get("test_results", {}).values() if "n" in per["all"]})
     lines += ["", "## Test results (held-out speakers, all nine conditions pooled)", "",
+              f"{'/'.join(map(str, counts)) or 'All'} mixtures of two held-out voices, overlap 100/50/25 % x noise "
+              "activity 0/50/100 % (na0 is the clean mixture), one CPU thread per evaluation.", "",
               "| operating point | SI-SDRi [dB] | SDRi [dB] | GMAC/s | CPU ms/s |", "|---|---:|---:|---:|---:|"]
     for label, per in meta.get("test_results", {}).items():
         a = per["all"]
         lines.append(f"| {label} | {a['si_sdri']:.2f} | {a.get('sdri', float('nan')):.2f} | {a['gmac_per_s']:.3f} | "
                      f"{a.get('ms_per_s', float('nan')):.1f} |")
-    lines += ["", "Per-condition tables and the comparison with static networks: docs/results.md.", ""]
+    lines += ["", "Per-condition tables and the trade-off plot: docs/results.md.", ""]
     if notes:
         lines += ["## Training notes", "", notes.strip(), ""]
     return "\n".join(lines)
@@ -69,13 +72,15 @@ def main() -> None:
     parser.add_argument("--name", default="default", help="shipped name (slimsep separate --model NAME)")
     parser.add_argument("--results", type=Path, help="summary.json written by slimsep evaluate")
     parser.add_argument("--notes", type=Path, help="Markdown for the card: how the earlier stages ran")
+    parser.add_argument("--reproduce", default="scripts/reproduce_default.sh",
+                        help="the script that rebuilds this model (named in the card and the file's metadata)")
     args = parser.parse_args()
 
     model, meta = load_model_and_metadata(args.model)
     meta["data"] = data_description(meta.get("recipe", {}))
     if args.results:
         meta["test_results"] = results_for(args.results, args.model.parent.name)
-    meta["reproduce"] = "scripts/reproduce_default.sh"
+    meta["reproduce"] = args.reproduce
     target = save_model(model, pretrained_dir() / f"{args.name}.pt", metadata=meta, half=True)
     notes = args.notes.read_text() if args.notes else ""
     write_text_atomic(target.with_suffix(".md"), model_card(args.name, meta, model.cfg.to_dict(), notes))
