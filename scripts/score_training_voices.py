@@ -1,7 +1,7 @@
 """SI-SDRi at one width on fixed training-split mixtures of the open corpus, for several model files.
 
 Next to the validation score it tells fitting the training voices apart from generalising to new ones
-(docs/results.md, "Continuing stage 1 on a 2-core CPU"). The mixtures are the dynamic mixer's, under a fixed seed.
+(docs/results_2026-11.md, "Continuing stage 1 on a 2-core CPU"). The mixtures are the dynamic mixer's, under a fixed seed.
 Usage: python scripts/score_training_voices.py --corpus /work/data/open_corpus MODEL [MODEL ...]
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ def student_loss(est: torch.Tensor, ref: torch.Tensor, teacher: torch.Tensor, al
     The student is aligned to the references first and that same permutation is used for the teacher term (the
     teacher is in reference order), so both terms pull each output towards the same speaker.
 
-    Measured (docs/results.md): with the uncapped teacher term at alpha 0.5, training from scratch collapsed, the
+    Measured (docs/results_2026-11.md): with the uncapped teacher term at alpha 0.5, training from scratch collapsed, the
     narrow widths learned to copy a poor full-width output and the full width never rose above the mixture
     (-3 dB validation SI-SDRi after 3400 GPU steps; the static network reached +1.4 dB). The recipes therefore use
     alpha 0. The cap keeps a non-zero alpha from rewarding an exact copy without bound: plain SI-SDR against a

@@ -76,7 +76,7 @@ class SeparationModule(L.LightningModule):
         """Intermediate widths run over the whole input (``sandwich.whole_widths``; off by default).
 
         Meant for the undertrained middle widths (on the open corpus the stage-1 network at 1/8 beat itself at 1/4
-        and 1/2); in the one short CPU run measured it made no difference (docs/results.md)."""
+        and 1/2); in the one short CPU run measured it made no difference (docs/results_2026-11.md)."""
         inner = self.model.cfg.widths[1:-1]
         if not inner or count <= 0:
             return []
