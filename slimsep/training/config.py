@@ -44,10 +44,16 @@ def check_keys(cfg: dict, where: str = "") -> None:
     real one while the run goes ahead with the default. The sections' keys and types are TrainConfig's fields,
     ``data`` keys those of the chosen corpus's builder, ``model.overrides`` the ModelConfig fields. Raises
     SlimsepError naming the key and the nearest valid one."""
+    check_section(cfg, TrainConfig, where)
+    check_free_keys(cfg, where)
+
+
+def check_free_keys(cfg: dict, where: str = "") -> None:
+    """The keys TrainConfig's fields do not fix: ``model.overrides`` (ModelConfig fields) and ``data`` (the chosen
+    corpus's builder). Raises SlimsepError naming the key and the nearest valid one."""
     from slimsep.data import BUILDER_KEYS
     from slimsep.models.config import ModelConfig
 
-    check_section(cfg, TrainConfig, where)
     model_fields = {f.name: None for f in dataclasses.fields(ModelConfig) if f.name != "name"}
     check_known((cfg.get("model") or {}).get("overrides") or {}, model_fields, "model.overrides.", where)
     data = cfg.get("data") or {}
@@ -83,5 +89,6 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         cfg = merge(cfg, loaded)
     for assignment in overrides or []:
         apply_override(cfg, assignment)
-    check_keys(cfg)
-    return TrainConfig.from_dict(cfg)
+    typed = TrainConfig.from_dict(cfg)  # checks the sections' keys and types once
+    check_free_keys(cfg)
+    return typed
