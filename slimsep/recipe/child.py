@@ -1,7 +1,7 @@
 """One run of a GPU recipe plan, in its own process: ``python -m slimsep.recipe.child PLAN NAME WORK DEADLINE``.
 
-Trains with the plan's overrides, mixing on the device from ``WORK/train.npz`` and validating on
-``WORK/valid.pt``, and stops ``EXPORT_MARGIN_S`` before the wall-clock ``DEADLINE`` (seconds since the epoch) so
+Trains with the plan's overrides, mixing on the device from ``WORK/train.npz`` (and, for ``data.task: sep_noisy``,
+the noise clips of ``WORK/noise.npz``) and validating on ``WORK/valid.pt``'s mixtures of that task, and stops ``EXPORT_MARGIN_S`` before the wall-clock ``DEADLINE`` (seconds since the epoch) so
 that ``model.pt`` is written in time. Writes ``WORK/NAME/status.json`` at the end.
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from slimsep.data.tensor_mix import SourceBank, TensorMixStream
+from slimsep.data.tensor_mix import ClipBank, SourceBank, TensorMixStream
+from slimsep.errors import SlimsepError
 from slimsep.recipe.bank import load_train
 from slimsep.recipe.plan import load_plan, run_overrides
 from slimsep.training import load_config, train
@@ -32,9 +33,9 @@ class TensorMixData(L.LightningDataModule):
     """
 
     def __init__(self, bank: SourceBank, batch: int, seconds: float, sample_rate: int, seed: int,
-                 valid: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+                 valid: list[tuple[torch.Tensor, torch.Tensor]], noise: ClipBank | None = None) -> None:
         super().__init__()
-        self.train_set = TensorMixStream(bank, batch, seconds, sample_rate, seed)
+        self.train_set = TensorMixStream(bank, batch, seconds, sample_rate, seed, noise)
         self.valid_set = valid
 
     def train_dataloader(self) -> DataLoader:
@@ -57,15 +58,27 @@ def main(plan_path: str, name: str, work: str, deadline: float) -> int:
     cfg = load_config(repo / spec.config, overrides)
     device = "cuda" if torch.cuda.is_available() and cfg.trainer.accelerator != "cpu" else "cpu"
     bank = SourceBank(load_train(work_dir / "train.npz"), device)
-    valid = torch.load(work_dir / "valid.pt", weights_only=True)["items"]
+    noise, valid = task_data(work_dir, str(cfg.data.get("task", "sep_clean")), device)
     rate = int(cfg.data.get("sample_rate", 8000))
-    data = TensorMixData(bank, cfg.loader.batch_size, float(cfg.data["segment"]), rate, cfg.seed, valid)
+    data = TensorMixData(bank, cfg.loader.batch_size, float(cfg.data["segment"]), rate, cfg.seed, valid, noise)
     start = time.time()
     train(cfg, work_dir / name, command=f"gpu_recipe plan={plan_path} run={name}", data=data)
     status = {"seconds": round(time.time() - start, 1), "device": device, "batch_size": cfg.loader.batch_size,
               "segment": cfg.data["segment"], "stage": cfg.stage}
     (work_dir / name / "status.json").write_text(json.dumps(status))
     return 0
+
+
+def task_data(work: Path, task: str, device: str) -> tuple[ClipBank | None, list[tuple[torch.Tensor, torch.Tensor]]]:
+    """(noise bank or None, validation mixtures) for ``task``; raises SlimsepError for a task the pack cannot serve."""
+    items = torch.load(work / "valid.pt", weights_only=True)
+    if task == "sep_clean":
+        return None, items["items"]
+    if task != "sep_noisy":
+        raise SlimsepError(f"data.task {task!r}: the GPU recipe mixes sep_clean or sep_noisy")
+    if not (work / "noise.npz").is_file() or "items_noisy" not in items:
+        raise SlimsepError(f"{work}: the pack has no noise clips; pack again (gpu_recipe.py pack) for sep_noisy")
+    return ClipBank(load_train(work / "noise.npz")["noise"], device), items["items_noisy"]
 
 
 if __name__ == "__main__":

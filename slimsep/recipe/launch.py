@@ -171,10 +171,12 @@ def _finish(jobs: dict[str, Job], work: Path, out: Path, deadline: float, device
     _record(jobs, work, metrics, out)
     report.curves({n: work / n for n, j in jobs.items() if j.started}, out / "curves.csv")
     limit = metrics["settings"].get("eval_limit")
-    sets = {"valid_si_sdri": torch.load(work / "valid.pt", weights_only=True)["items"][:limit],
+    valid = torch.load(work / "valid.pt", weights_only=True)
+    sets = {"valid_si_sdri": valid["items"][:limit], "valid_noisy_si_sdri": valid.get("items_noisy", [])[:limit],
             "train_voices_si_sdri": torch.load(work / "train_voices.pt", weights_only=True)["items"][:limit]}
-    log(f"evaluating on {len(sets['valid_si_sdri'])} validation and {len(sets['train_voices_si_sdri'])} "
-        f"training-voice mixtures (eval_limit {limit})")
+    sets = {name: items for name, items in sets.items() if items}
+    log(f"evaluating on {len(sets['valid_si_sdri'])} validation mixtures (clean and noisy) and "
+        f"{len(sets['train_voices_si_sdri'])} training-voice mixtures (eval_limit {limit})")
     for name, job in jobs.items():
         entry = metrics["runs"][name]
         _throughput(entry, work / name)
@@ -183,7 +185,7 @@ def _finish(jobs: dict[str, Job], work: Path, out: Path, deadline: float, device
         try:
             entry.update(report.evaluate(out / job.info["model"], sets, device, deadline))
             log(f"{name}: {job.status}, {entry.get('steps')} steps, valid SI-SDRi {entry.get('valid_si_sdri')}, "
-                f"training voices {entry.get('train_voices_si_sdri')}")
+                f"noisy {entry.get('valid_noisy_si_sdri')}, training voices {entry.get('train_voices_si_sdri')}")
         except Exception as exc:  # noqa: BLE001 (one bad model must not cost the others' numbers)
             log(f"{name}: evaluation failed: {first_line(exc)}")
         report.write_json(out / "metrics.json", metrics)

@@ -2,9 +2,10 @@
 
 Per speaker, the utterances it needs are concatenated into one Ogg/Vorbis file (one ~4 kB Vorbis header per
 speaker, not per clip); ``pack.json`` lists each utterance's (path, start, length) inside it and the validation
-recipes (``<root>/valid/<condition>/metadata.csv``, clean task: noise dropped), so validation mixtures are
-re-rendered on the machine from the decoded sources. Training speakers are packed whole, validation speakers only
-where a recipe uses them. The wheels the GPU machine lacks are copied into ``wheels/``.
+recipes (``<root>/valid/<condition>/metadata.csv``), so validation mixtures are re-rendered on the machine from the
+decoded sources, clean and noisy. Training speakers are packed whole, validation speakers only where a recipe uses
+them. The noise clips go the same way into one file per split (``noise``: every training clip, for ``sep_noisy``
+training; the validation clips the recipes use). The wheels the GPU machine lacks are copied into ``wheels/``.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def manifest_rows(root: Path) -> list[dict[str, str]]:
 
 
 def validation_recipes(root: Path) -> list[dict]:
-    """Every recipe of ``root/valid/ov*_na*/metadata.csv`` as a dict, noise removed (clean task)."""
+    """Every recipe of ``root/valid/ov*_na*/metadata.csv`` as a dict, with its condition folder's name."""
     base = root / "valid"
     folders = sorted(p for p in base.iterdir() if p.is_dir() and parse_condition(p.name)) if base.is_dir() else []
     if not folders:
@@ -41,9 +42,7 @@ def validation_recipes(root: Path) -> list[dict]:
     out = []
     for folder in folders:
         for recipe in read_metadata(folder):
-            row = recipe.to_row()
-            row.update(noise="", noise_length="0", noise_gain="0.0", condition=folder.name)
-            out.append(row)
+            out.append(dict(recipe.to_row(), condition=folder.name))
     return out
 
 
@@ -105,20 +104,21 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
         speakers.setdefault(r["speaker"], {"split": r["split"], "rows": []})["rows"].append(r["path"])
     seconds = {"train": 0.0, "valid": 0.0}
     for name, entry in sorted(speakers.items()):
-        clips = [_read(root / p) for p in entry["rows"]]
-        starts = np.concatenate([[0], np.cumsum([c.shape[0] for c in clips])[:-1]]).tolist()
-        entry["file"] = f"audio/{entry['split']}__{name}.ogg"
-        entry["utterances"] = [[p, int(s), int(c.shape[0])] for p, s, c in zip(entry.pop("rows"), starts, clips)]
-        write_vorbis(out / entry["file"], np.concatenate(clips), quality)
-        seconds[entry["split"]] += sum(c.shape[0] for c in clips) / SAMPLE_RATE
+        seconds[entry["split"]] += _pack_clips(root, out, f"audio/{entry['split']}__{name}.ogg", entry, quality)
+    noise = {"train": {"rows": [r["path"] for r in rows if not r["speaker"] and r["split"] == "train"]},
+             "valid": {"rows": sorted({r["noise"] for r in recipes if r["noise"]})}}
+    noise = {split: entry for split, entry in noise.items() if entry["rows"]}
+    noise_hours = {split: round(_pack_clips(root, out, f"audio/noise__{split}.ogg", entry, quality) / 3600, 3)
+                   for split, entry in noise.items()}
     _copy_wheels(wheels, out / "wheels")
     info = {"corpus": str(root), "sample_rate": SAMPLE_RATE, "vorbis_compression_level": quality,
             "max_train_hours": max_train_hours,
             "train_hours": round(seconds["train"] / 3600, 3), "valid_hours": round(seconds["valid"] / 3600, 3),
-            "speakers": speakers, "valid_recipes": recipes}
+            "noise_hours": noise_hours, "speakers": speakers, "noise": noise, "valid_recipes": recipes}
     (out / "pack.json").write_text(json.dumps(info))
     size = folder_mib(out)
     summary = {"pack_mib": round(size, 2), "code_mib": round(code_mib, 2), "train_hours": info["train_hours"],
+               "noise_hours": noise_hours,
                "valid_hours": info["valid_hours"], "train_speakers": sum(s["split"] == "train" for s in speakers.values()),
                "valid_mixtures": len(recipes), "wheels": sorted(p.name for p in (out / "wheels").glob("*.whl"))}
     if size + code_mib > max_mib:
@@ -127,6 +127,17 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
         raise SlimsepError(f"{out}: pack {size:.1f} MiB + code {code_mib:.1f} MiB exceeds {max_mib:.0f} MiB; "
                            f"pack again with --max-train-hours {max(0.1, hours):.1f} (or --quality nearer 1)")
     return summary
+
+
+def _pack_clips(root: Path, out: Path, file: str, entry: dict, quality: float) -> float:
+    """Concatenate the clips ``entry["rows"]`` into one Vorbis ``file``; ``entry`` gets ``file`` and ``utterances``
+    ([path, start, length] each) in place of ``rows``. Returns the seconds packed."""
+    clips = [_read(root / p) for p in entry["rows"]]
+    starts = np.concatenate([[0], np.cumsum([c.shape[0] for c in clips])[:-1]]).tolist()
+    entry["file"] = file
+    entry["utterances"] = [[p, int(s), int(c.shape[0])] for p, s, c in zip(entry.pop("rows"), starts, clips)]
+    write_vorbis(out / file, np.concatenate(clips), quality)
+    return sum(c.shape[0] for c in clips) / SAMPLE_RATE
 
 
 def _read(path: Path) -> np.ndarray:

@@ -12,7 +12,6 @@ import soundfile as sf
 import torch
 
 from slimsep.data.conditions import write_condition
-from slimsep.data.tensor_mix import SourceBank, mix_batch
 from slimsep.errors import SlimsepError
 from slimsep.recipe.bank import decode_pack, load_train
 from slimsep.recipe.pack import pack
@@ -42,26 +41,39 @@ def corpus(tmp_path: Path) -> Path:
             audio = _voice(1.5 + 0.5 * i, 150 + 60 * k, seed=10 * k + i)
             sf.write(root / rel, audio, 8000, subtype="FLOAT")
             rows.append(f"{rel},{name},f,en,{split},{audio.size},{audio.size / 8000:.3f}")
+    for k, split in enumerate(["train", "train", "valid"]):
+        rel = f"noise/{split}/n{k}.wav"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        audio = (0.05 * np.random.default_rng(k).standard_normal(12000)).astype(np.float32)
+        sf.write(root / rel, audio, 8000, subtype="FLOAT")
+        rows.append(f"{rel},,,,{split},{audio.size},{audio.size / 8000:.3f}")
     (root / "manifest.csv").write_text("\n".join(rows) + "\n")
     write_condition(root, "valid", 1.0, 0.0, count=3, seed=0)
+    write_condition(root, "valid", 1.0, 1.0, count=3, seed=1)
     return root
 
 
 def test_pack_round_trip(corpus: Path, tmp_path: Path) -> None:
     summary = pack(corpus, tmp_path / "pack", wheels=None)
-    assert summary["train_speakers"] == 4 and summary["valid_mixtures"] == 3
-    assert len(list((tmp_path / "pack" / "audio").glob("*.ogg"))) <= 6
+    assert summary["train_speakers"] == 4 and summary["valid_mixtures"] == 6
+    assert summary["noise_hours"]["train"] == pytest.approx(3.0 / 3600, abs=1e-3)
+    assert len(list((tmp_path / "pack" / "audio").glob("*.ogg"))) <= 8
     counts = decode_pack(tmp_path / "pack", tmp_path / "work", workers=1)
     train = load_train(tmp_path / "work" / "train.npz")
-    assert sorted(train) == ["a", "b", "c", "d"] and counts["valid_mixtures"] == 3
+    assert sorted(train) == ["a", "b", "c", "d"] and counts["valid_mixtures"] == 6
+    noise = load_train(tmp_path / "work" / "noise.npz")["noise"]
+    assert [n.shape[0] for n in noise] == [12000, 12000]  # the two training clips, not the validation one
     original, _ = sf.read(corpus / "sources/train/b/b_1.wav", dtype="float32")
     decoded = train["b"][1]
     assert decoded.shape == original.shape
     err = 10 * np.log10(np.sum(original ** 2) / np.sum((original - decoded) ** 2))
     assert err > 10  # lossy, but the same signal
-    valid = torch.load(tmp_path / "work" / "valid.pt", weights_only=True)["items"]
-    mix, src = valid[0]
-    assert torch.allclose(mix, src.sum(0), atol=1e-6)
+    saved = torch.load(tmp_path / "work" / "valid.pt", weights_only=True)
+    for (clean, src), (noisy, _), condition in zip(saved["items"], saved["items_noisy"], saved["conditions"]):
+        assert torch.allclose(clean, src.sum(0), atol=1e-6)
+        # noisy mixtures are re-rendered with their noise, which is as loud as the talkers (-6..3 dB)
+        noise_db = 10 * torch.log10((noisy - clean).pow(2).mean() / clean.pow(2).mean())
+        assert (noise_db > -10) if condition.endswith("na100") else torch.equal(noisy, clean)
 
 
 def test_pack_refuses_when_too_big(corpus: Path, tmp_path: Path) -> None:
@@ -99,34 +111,6 @@ def test_bad_plans_are_one_line_errors(tmp_path: Path, runs: str, problem: str) 
     path.write_text("runs:\n" + "\n".join("  " + line for line in runs.splitlines()) + "\n")
     with pytest.raises(SlimsepError, match=problem):
         load_plan(path, REPO)
-
-
-def test_mix_batch_follows_the_simulator_recipe() -> None:
-    speakers = {f"s{k}": [_voice(2.0 + i, 100 + 80 * k, 7 * k + i) for i in range(3)] for k in range(4)}
-    bank = SourceBank(speakers)
-    gen = torch.Generator().manual_seed(0)
-    mix, src = mix_batch(bank, 64, 16000, gen, overlaps=(1.0,))
-    assert mix.shape == (64, 16000) and src.shape == (64, 2, 16000)
-    assert torch.allclose(mix, src.sum(1), atol=1e-6)
-    assert float(mix.abs().max()) <= 0.9 + 1e-5
-    # overlap 1: both talkers over the whole span, levels centred on -25 dBFS and 0-5 dB apart (simulator)
-    rms = src.pow(2).mean(-1).sqrt()
-    centre_db = 10 * torch.log10(rms.prod(1))
-    assert torch.all((centre_db > -25.1) & (centre_db < -24.9))
-    gap = 20 * torch.log10(rms.max(1).values / rms.min(1).values)
-    assert torch.all(gap <= 5.01)
-    # two different speakers: their tones differ, so the sources are never the same signal
-    corr = torch.nn.functional.cosine_similarity(src[:, 0], src[:, 1], dim=-1)
-    assert torch.all(corr.abs() < 0.5)
-
-
-def test_mix_batch_partial_overlap_leaves_single_talker_stretches() -> None:
-    bank = SourceBank({f"s{k}": [_voice(3.0, 100 + 80 * k, k)] for k in range(3)})
-    _, src = mix_batch(bank, 16, 16000, torch.Generator().manual_seed(1), overlaps=(0.25,))
-    active = src.abs() > 1e-6
-    both = (active[:, 0] & active[:, 1]).float().sum(-1)
-    either = (active[:, 0] | active[:, 1]).float().sum(-1)
-    assert torch.allclose(both / either, torch.full_like(both, 0.25), atol=0.02)
 
 
 def test_wheels_are_unpacked_only_where_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,12 +155,47 @@ def test_child_trains_one_run_of_a_plan_on_the_packed_data(corpus: Path, tmp_pat
     pack(corpus, tmp_path / "pack", wheels=None)
     work = tmp_path / "work"
     decode_pack(tmp_path / "pack", work, workers=1)
-    plan = tmp_path / "plan.yaml"
-    plan.write_text("batch_size: 2\nsegment: 1.0\nmax_steps: 3\nval_check_interval: 3\ncheckpoint_every_n_steps: 3\n"
-                    "overrides: [model.name=tiny, trainer.accelerator=cpu]\n"
-                    "runs:\n  - {name: static_1, config: configs/small_open_static.yaml, "
-                    "overrides: [optim.warmup_steps=1]}\n")
+    plan = _child_plan(tmp_path, "")
     assert child.main(str(plan), "static_1", str(work), time.time() + 300) == 0
     status = json.loads((work / "static_1" / "status.json").read_text())
     assert status["stage"] == "static" and status["device"] == "cpu"
     assert (work / "static_1" / "model.pt").is_file()
+
+
+def _child_plan(tmp_path: Path, overrides: str) -> Path:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("batch_size: 2\nsegment: 1.0\nmax_steps: 3\nval_check_interval: 3\ncheckpoint_every_n_steps: 3\n"
+                    f"overrides: [model.name=tiny, trainer.accelerator=cpu{overrides}]\n"
+                    "runs:\n  - {name: static_1, config: configs/small_open_static.yaml, "
+                    "overrides: [optim.warmup_steps=1]}\n")
+    return plan
+
+
+def test_child_trains_on_noisy_mixtures_from_the_pack(corpus: Path, tmp_path: Path) -> None:
+    """``data.task=sep_noisy``: batches mixed with the packed noise, validation on the noisy mixtures."""
+    import time
+
+    from slimsep.recipe import child
+
+    pack(corpus, tmp_path / "pack", wheels=None)
+    work = tmp_path / "work"
+    decode_pack(tmp_path / "pack", work, workers=1)
+    noise, valid = child.task_data(work, "sep_noisy", "cpu")
+    assert noise is not None and len(valid) == 6
+    assert not torch.equal(valid[1][0], valid[1][1].sum(0))  # round robin: the second item is the noisy condition
+    plan = _child_plan(tmp_path, ", data.task=sep_noisy")
+    assert child.main(str(plan), "static_1", str(work), time.time() + 300) == 0
+    assert (work / "static_1" / "model.pt").is_file()
+
+
+def test_child_refuses_noisy_training_from_a_pack_without_noise(corpus: Path, tmp_path: Path) -> None:
+    from slimsep.recipe import child
+
+    pack(corpus, tmp_path / "pack", wheels=None)
+    work = tmp_path / "work"
+    decode_pack(tmp_path / "pack", work, workers=1)
+    (work / "noise.npz").unlink()  # as decoded from a pack made before noise was packed
+    with pytest.raises(SlimsepError, match="no noise clips; pack again"):
+        child.task_data(work, "sep_noisy", "cpu")
+    with pytest.raises(SlimsepError, match="sep_clean or sep_noisy"):
+        child.task_data(work, "enh_single", "cpu")
