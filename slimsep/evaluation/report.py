@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from slimsep.atomic import atomic_path, write_json_atomic, write_text_atomic
 from slimsep.errors import SlimsepError
 
 METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
+POINT_SUFFIX = re.compile(r" (?:budget|at) [0-9.e+-]+$")  # evaluation.points: "<model> budget B", "<model> at W"
 
 
 def write_rows_csv(rows: list[dict], path: Path) -> Path:
@@ -107,30 +109,51 @@ def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str], dict[str, s
     return summary, kinds, origins
 
 
+def model_of(label: str) -> str:
+    """The model part of an operating point's label: ``"run budget 0"`` and ``"run at 0.5"`` -> ``"run"``."""
+    return POINT_SUFFIX.sub("", label)
+
+
+def tradeoff_curves(summary: dict, kinds: dict[str, str], condition: str = "all") -> dict[tuple[str, str], list]:
+    """(kind, model) -> [(GMAC/s, SI-SDRi, label), ...] sorted by GMAC/s. Static networks trained alone form one
+    curve together (model ``""``); the gated and fixed-width points of each DSN or slimmable model form their own,
+    so two models' points are never joined by a line."""
+    curves: dict[tuple[str, str], list] = defaultdict(list)
+    for name, per in summary.items():
+        row = per.get(condition, {})
+        if "si_sdri" in row:
+            model = "" if kinds[name] == "static" else model_of(name)
+            curves[(kinds[name], model)].append((row["gmac_per_s"], row["si_sdri"], name))
+    return {key: sorted(points) for key, points in curves.items()}
+
+
 def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: str = "all") -> Path:
-    """SI-SDRi against GMAC/s: one curve each for DSN operating points, the slimmable network at fixed widths and
-    individually trained static networks (``kinds``: label -> "dsn" | "slimmable" | "static")."""
+    """SI-SDRi against GMAC/s: one curve for the individually trained static networks, and per model one for its
+    DSN operating points and one for the slimmable network at fixed widths (``kinds``: label -> "dsn" |
+    "slimmable" | "static")."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4.2), dpi=120)
-    series = (("static", "s--", "static networks (trained at one width)"),
-              ("slimmable", "^:", "slimmable network at one width"), ("dsn", "o-", "DSN (gated)"))
-    for kind, style, legend in series:
-        points = sorted((per[condition]["gmac_per_s"], per[condition]["si_sdri"], name)
-                        for name, per in summary.items() if kinds[name] == kind and "si_sdri" in per.get(condition, {}))
-        if points:
-            xs, ys, names = zip(*points)
-            ax.plot(xs, ys, style, label=legend)
-            for x, y, name in points:
-                ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=120)
+    styles = {"static": ("s--", "static networks (trained at one width)"),
+              "slimmable": ("^:", "slimmable network at one width"), "dsn": ("o-", "DSN (gated)")}
+    curves = tradeoff_curves(summary, kinds, condition)
+    models = sorted({model for _, model in curves})
+    colours = {model: f"C{i}" for i, model in enumerate(models)}
+    for (kind, model), points in sorted(curves.items(), key=lambda kv: (list(styles).index(kv[0][0]), kv[0][1])):
+        xs, ys, _ = zip(*points)
+        style, legend = styles[kind]
+        ax.plot(xs, ys, style, color=colours[model], label=f"{legend}: {model}" if model else legend)
+        for x, y, name in points:
+            text = name if kind == "static" else name[len(model):].strip()
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set_xlabel("GMAC per second of audio")
     ax.set_ylabel("SI-SDRi [dB]")
     ax.set_title(f"Quality vs compute ({condition})")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -94,3 +94,21 @@ def test_two_models_with_one_label_are_refused_before_any_work(condition_tree: P
     code = main(["evaluate", "--model", *map(str, copies), "--data", str(condition_tree), "-o", str(tmp_path / "r")])
     assert code == 2 and "two models give the operating point 'same budget 0'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_tradeoff_curves_never_join_two_models() -> None:
+    """The plot once drew one line through every DSN point of every report, zig-zagging between models."""
+    from slimsep.evaluation.report import tradeoff_curves
+
+    def row(si: float, gmac: float) -> dict:
+        return {"all": {"si_sdri": si, "gmac_per_s": gmac}}
+
+    summary = {"new budget 0": row(1.4, 1.0), "new at 1": row(1.7, 1.7), "new at 0.5": row(1.2, 0.9),
+               "old budget 0": row(1.0, 0.9), "old budget 2": row(0.9, 0.8), "old at 1": row(1.2, 1.7),
+               "static_w1.0 (static 1)": row(1.1, 1.7), "static_w0.5 (static 0.5)": row(1.0, 0.9)}
+    kinds = {k: "static" if k.startswith("static") else "slimmable" if " at " in k else "dsn" for k in summary}
+    curves = tradeoff_curves(summary, kinds)
+    assert sorted(curves) == [("dsn", "new"), ("dsn", "old"), ("slimmable", "new"), ("slimmable", "old"),
+                              ("static", "")]
+    assert [p[2] for p in curves[("dsn", "old")]] == ["old budget 2", "old budget 0"]  # sorted by GMAC/s
+    assert [p[2] for p in curves[("static", "")]] == ["static_w0.5 (static 0.5)", "static_w1.0 (static 1)"]
