@@ -46,13 +46,20 @@ slimsep train --config configs/small_open_gate.yaml -o "$RUNS/s1n_gate_l0.5_s1" 
   --set trainer.max_steps=250 --set trainer.val_check_interval=125 --set trainer.limit_val_batches=45
 
 # Static baselines, each trained alone at one width from step 1's network: the same 1234 steps, batch, clean
-# mixtures, speed perturbation and learning rate as step 2 (cosine over the steps instead of the wall clock).
+# mixtures, speed perturbation and learning rate as step 2 (cosine over the steps instead of the wall clock) ...
 for w in 1.0 0.5 0.25; do
   slimsep train --config configs/small_open_static.yaml -o "$RUNS/static_w$w" $quiet \
     --set init_from="$RUNS/ab_v2/model.pt" --set static.width=$w --set data.root="$CORPUS" \
     --set data.n_items=100000 --set "data.speed_range=[0.9,1.1]" --set loader.batch_size=4 \
     --set loader.num_workers=1 --set optim.lr=3e-4 --set optim.warmup_steps=10 --set optim.min_lr_ratio=0.1 \
     --set trainer.max_steps=1234 --set trainer.val_check_interval=100000 --set trainer.limit_val_batches=0 \
+    --set trainer.checkpoint_every_n_steps=50
+  # ... then the same 632 steps on noisy mixtures as step 3 (like for like with the shipped DSN)
+  slimsep train --config configs/small_open_static.yaml -o "$RUNS/static_n_w$w" $quiet \
+    --set init_from="$RUNS/static_w$w/model.pt" --set static.width=$w --set data.root="$CORPUS" \
+    --set data.task=sep_noisy --set data.n_items=100000 --set "data.speed_range=[0.9,1.1]" --set loader.batch_size=4 \
+    --set loader.num_workers=1 --set optim.lr=3e-4 --set optim.warmup_steps=10 --set optim.min_lr_ratio=0.1 \
+    --set trainer.max_steps=632 --set trainer.val_check_interval=100000 --set trainer.limit_val_batches=0 \
     --set trainer.checkpoint_every_n_steps=50
 done
 
@@ -64,8 +71,10 @@ slimsep evaluate --model "$RUNS/s1n_gate_l0.5_s1/model.pt" --budget 0 --width 1 
   --limit 20 --task sep_clean --threads 1 -o "$RUNS/test_clean_s4"
 for w in 1.0 0.5 0.25; do
   for task in sep_noisy sep_clean; do
-    slimsep evaluate --model "$RUNS/static_w$w/model.pt" --data "$CORPUS" --split test --limit 20 --task $task \
-      --threads 1 -o "$RUNS/test_${task#sep_}_static_w$w"
+    for run in static_w$w static_n_w$w; do
+      slimsep evaluate --model "$RUNS/$run/model.pt" --data "$CORPUS" --split test --limit 20 --task $task \
+        --threads 1 -o "$RUNS/test_${task#sep_}_$run"
+    done
   done
 done
 # The previous default (step 2's network with clean-task gates, run ship_gate_l0.5; shipped until 2026-11-30 pm).
