@@ -5,11 +5,14 @@ its gates are untrained; a DSN gated at each budget, and also at each asked stat
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slimsep.errors import SlimsepError
+
+POINT_SUFFIX = re.compile(r" (?:budget|at) [0-9.e+-]+$")  # the suffixes operating_points gives DSN/slimmable labels
 
 if TYPE_CHECKING:
     from slimsep.models import DSN
@@ -53,6 +56,12 @@ def operating_points(name: str, model: DSN, meta: dict, budgets: list[float],
         return [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths or model.cfg.widths if w]
     points = [OperatingPoint(f"{label} budget {b:g}", "dsn", budget=b) for b in budgets]
     return points + [OperatingPoint(f"{label} at {w:g}", "slimmable", width=w) for w in widths]
+
+
+def model_of(label: str) -> str:
+    """The model part of a DSN or slimmable operating point's label (as :func:`operating_points` writes them):
+    ``"run budget 0"`` and ``"run at 0.5"`` -> ``"run"``; other labels are returned unchanged."""
+    return POINT_SUFFIX.sub("", label)
 
 
 def missing_widths(model: DSN, meta: dict, widths: list[float]) -> list[float]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,9 +11,9 @@ import numpy as np
 
 from slimsep.atomic import atomic_path, write_json_atomic, write_text_atomic
 from slimsep.errors import SlimsepError
+from slimsep.evaluation.points import model_of
 
 METRICS = ("si_sdri", "sdri", "siri", "sar", "gmac_per_s", "ms_per_s")
-POINT_SUFFIX = re.compile(r" (?:budget|at) [0-9.e+-]+$")  # evaluation.points: "<model> budget B", "<model> at W"
 
 
 def write_rows_csv(rows: list[dict], path: Path) -> Path:
@@ -107,11 +106,6 @@ def load_reports(folders: list[Path]) -> tuple[dict, dict[str, str], dict[str, s
         kinds.update({label: part_kinds[label] for label in part})
         origins.update({label: folder.name for label in part})
     return summary, kinds, origins
-
-
-def model_of(label: str) -> str:
-    """The model part of an operating point's label: ``"run budget 0"`` and ``"run at 0.5"`` -> ``"run"``."""
-    return POINT_SUFFIX.sub("", label)
 
 
 def tradeoff_curves(summary: dict, kinds: dict[str, str], condition: str = "all") -> dict[tuple[str, str], list]:

@@ -27,6 +27,16 @@ def test_operating_points_follow_the_training_stage(tmp_path: Path) -> None:
     assert labels(gated, [0.0], [0.25, 0.5]) == [("g budget 0", "dsn"), ("g at 0.5", "slimmable")]
 
 
+def test_model_of_reads_back_the_labels_operating_points_write() -> None:
+    """The trade-off plot groups points by model with it, so it must undo exactly the suffixes written above."""
+    from slimsep.evaluation.points import model_of
+
+    for label in ("run_1.5 budget 0", "run_1.5 budget 2.5", "run_1.5 at 0.125", "run_1.5 at 1", "run_1.5 budget 1e-05"):
+        assert model_of(label) == "run_1.5"
+    assert model_of("st (static 0.5)") == "st (static 0.5)"
+    assert model_of("meeting at 3pm budget 0") == "meeting at 3pm"
+
+
 def test_a_shipped_or_loose_model_file_is_labelled_by_its_name() -> None:
     from slimsep.evaluation.points import operating_points
     from slimsep.inference.pretrained import resolve
