@@ -1,6 +1,7 @@
 """Shared fixtures: small models and signals every test can afford on a CPU."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -28,3 +29,11 @@ def randomise(model: DSN, scale: float = 0.3) -> DSN:
         for p in model.parameters():
             p.add_(scale * torch.randn_like(p))
     return model
+
+
+def voice_tone(seconds: float, freq: float, seed: int) -> np.ndarray:
+    """A tone with a slow random envelope at 8 kHz: speech-like level changes, no silence (float32)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * 8000)) / 8000
+    env = 0.5 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 3) * t)
+    return (0.3 * env * np.sin(2 * np.pi * freq * t)).astype(np.float32)

@@ -1,8 +1,9 @@
 """One run of a GPU recipe plan, in its own process: ``python -m slimsep.recipe.child PLAN NAME WORK DEADLINE``.
 
 Trains with the plan's overrides, mixing on the device from ``WORK/train.npz`` (and, for ``data.task: sep_noisy``,
-the noise clips of ``WORK/noise.npz``) and validating on ``WORK/valid.pt``'s mixtures of that task, and stops ``EXPORT_MARGIN_S`` before the wall-clock ``DEADLINE`` (seconds since the epoch) so
-that ``model.pt`` is written in time. Writes ``WORK/NAME/status.json`` at the end.
+the noise clips of ``WORK/noise.npz``) and validating on ``WORK/valid.pt``'s mixtures of that task, and stops
+``EXPORT_MARGIN_S`` before the wall-clock ``DEADLINE`` (seconds since the epoch) so that ``model.pt`` is written in
+time. Writes ``WORK/NAME/status.json`` at the end.
 """
 from __future__ import annotations
 

@@ -118,8 +118,8 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
     (out / "pack.json").write_text(json.dumps(info))
     size = folder_mib(out)
     summary = {"pack_mib": round(size, 2), "code_mib": round(code_mib, 2), "train_hours": info["train_hours"],
-               "noise_hours": noise_hours,
-               "valid_hours": info["valid_hours"], "train_speakers": sum(s["split"] == "train" for s in speakers.values()),
+               "noise_hours": noise_hours, "valid_hours": info["valid_hours"],
+               "train_speakers": sum(s["split"] == "train" for s in speakers.values()),
                "valid_mixtures": len(recipes), "wheels": sorted(p.name for p in (out / "wheels").glob("*.whl"))}
     if size + code_mib > max_mib:
         shutil.rmtree(out)

@@ -7,14 +7,7 @@ import torch
 
 from slimsep.data.tensor_mix import ClipBank, SourceBank, TensorMixStream, mix_batch
 from slimsep.errors import SlimsepError
-
-
-def _voice(seconds: float, freq: float, seed: int) -> np.ndarray:
-    """A tone with a slow random envelope: speech-like level changes, no silence."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * 8000)) / 8000
-    env = 0.5 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 3) * t)
-    return (0.3 * env * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+from tests.conftest import voice_tone as _voice
 
 
 def _noise_bank(seconds: float = 4.0, clips: int = 3) -> ClipBank:

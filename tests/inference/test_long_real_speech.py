@@ -17,7 +17,7 @@ def test_one_talker_stays_in_one_output_across_windows() -> None:
     added up to the mixture at -2.1 dB SNR.
 
     Only 2-s blocks where one output clearly holds A (correlations 0.2 apart) are compared: the network itself may
-    split a lone talker about evenly between its outputs (the 2026-11-30 default does at 8-12 s, inside one
+    split a lone talker about evenly between its outputs (the first 2026-11-30 default did at 8-12 s, inside one
     window), which says nothing about stitching."""
     mix, refs = build(36.0, 12.0)
     est, report = Separator.from_pretrained().separate(mix, 8000)

@@ -16,16 +16,9 @@ from slimsep.errors import SlimsepError
 from slimsep.recipe.bank import decode_pack, load_train
 from slimsep.recipe.pack import pack
 from slimsep.recipe.plan import load_plan, run_overrides
+from tests.conftest import voice_tone as _voice
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _voice(seconds: float, freq: float, seed: int) -> np.ndarray:
-    """A tone with a slow random envelope: speech-like level changes, no silence."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * 8000)) / 8000
-    env = 0.5 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 3) * t)
-    return (0.3 * env * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
 @pytest.fixture
