@@ -39,6 +39,10 @@ _stub_missing_audio_libs()
 from slimsep.losses import pit_si_sdr, si_sdr
 from slimsep.models import DSN, get_config
 
+_NEW = {"model": {"in_norm": "global"}, "optim": {"schedule": "constant", "warmup_steps": 200}}
+# Conv-TasNet blocks inside each chunk (slimsep.models.conv_block), 2 inter heads of 64: 1.06 GMAC/s.
+_CONV = {"in_norm": "global", "intra_type": "conv", "intra_layers": 4, "ffn_dim": 256, "n_heads": 2}
+
 # name -> changes from the base: "model" (ModelConfig overrides of BASE_MODEL), "optim", "data", "net" (asteroid).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -64,9 +68,18 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "global_norm_stack_norm": {"model": {"in_norm": "global", "stack_norm": True, "final_norm": True}},
     "global_norm_lr_2e-3": {"model": {"in_norm": "global"}, "optim": {"lr": 2e-3}},
     "global_norm_kernel16": {"model": {"in_norm": "global", "kernel_size": 16}},
+    # Issue 25 (batch 4 x 4 s, Adam 1e-3 held constant after a 200-step warm-up, so a run extends to any length):
+    # the mixtures (today's 1/3 fully overlapped vs all fully overlapped) and the backbone.
+    "small_mix": {**_NEW, "data": {"overlaps": [1.0, 0.5, 0.25]}},
+    "small_full": {**_NEW, "data": {"overlaps": [1.0]}},
+    "small_h2_full": {**_NEW, "model": {"in_norm": "global", "n_heads": 2}, "data": {"overlaps": [1.0]}},
+    "conv_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0]}},
+    "conv_mix": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0, 0.5, 0.25]}},
 }
 BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (the shipped model's separator)
-OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False}
+OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False,
+         "schedule": "cosine", "warmup_steps": None}
+FULL_OVERLAP = (1.0,)
 
 
 def clean_speakers(names: list[str]) -> list[str]:
@@ -113,21 +126,32 @@ def make_pack(corpus: Path, pack: Path, cap_minutes: float, n_eval: int, eval_se
     for split, seed in (("train", 12345), ("valid", 54321)):
         mix, ref = _mixtures(corpus, split, n_eval, eval_seconds, seed, "all", load=None)
         torch.save(ref.half(), pack / f"eval_{split}.pt")
+        mix, ref = _mixtures(corpus, split, n_eval, eval_seconds, seed, "all", load=None, overlaps=FULL_OVERLAP)
+        torch.save(ref.half(), pack / f"eval_{split}_full.pt")
     print(f"{pack}: {len(rows)} utterances, {sum(minutes.values()):.0f} min")
 
 
-def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load) -> tuple:  # noqa: ANN001
+def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load,  # noqa: ANN001
+              overlaps: tuple[float, ...] = (1.0, 0.5, 0.25)) -> tuple:
     """``n`` dynamic-mixer mixtures [n, T] and sources [n, 2, T] (clean task) from ``root`` (a corpus or a pack,
     whose audio ``load`` reads)."""
+    data = mixer(root, split, n, seconds, seed, speakers, load, overlaps)
+    items = [data[i] for i in range(n)]
+    return torch.stack([m for m, _ in items]), torch.stack([s for _, s in items])
+
+
+def mixer(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load,  # noqa: ANN001
+          overlaps: tuple[float, ...]):  # noqa: ANN201
+    """The project's dynamic mixer on ``split``'s speakers (clean task): item i is one fixed mixture."""
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
-    data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed)
+    data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed,
+                             overlaps=tuple(overlaps))
     if load is not None:
         data.load = load
     if speakers == "clean":
         data.speakers = {k: v for k, v in data.speakers.items() if k in clean_speakers(list(data.speakers))}
-    items = [data[i] for i in range(n)]
-    return torch.stack([m for m, _ in items]), torch.stack([s for _, s in items])
+    return data
 
 
 def pack_loader(pack: Path):  # noqa: ANN201
@@ -206,7 +230,11 @@ def separate(net: torch.nn.Module, mix: torch.Tensor, normalise: bool) -> torch.
 
 
 def lr_factor(step: int, total: int, o: dict) -> float:
-    """Linear warm-up over ``warmup_frac`` of the steps, then cosine decay to ``min_lr_ratio`` (as the trainer)."""
+    """``cosine``: linear warm-up over ``warmup_frac`` of the steps, then cosine decay to ``min_lr_ratio`` (as the
+    trainer). ``constant``: linear warm-up over ``warmup_steps``, then the peak rate with no end step, so a run
+    can be extended (the warm-up-stable part of a warmup-stable-decay schedule)."""
+    if o["schedule"] == "constant":
+        return min(1.0, (step + 1) / max(1, o["warmup_steps"]))
     warm = int(o["warmup_frac"] * total)
     if step < warm:
         return (step + 1) / warm
@@ -227,8 +255,13 @@ def score(net: torch.nn.Module, mix: torch.Tensor, ref: torch.Tensor, normalise:
     return float(torch.cat(out).mean())
 
 
-def run_variant(name: str, args: argparse.Namespace, sources: torch.Tensor, evals: dict) -> dict:
-    """Train variant ``name`` on ``sources`` [n, 2, T] (batch k = rows k*B..), scoring ``evals`` on the way."""
+def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:  # noqa: ANN001
+    """Train variant ``name`` on batches ``draw(step)`` -> sources [B, 2, T], scoring ``evals`` on the way.
+
+    With ``--ckpt-dir`` the run saves its state every ``--ckpt-seconds`` and continues from it when started again
+    (also with a larger ``--steps``: the constant schedule has no end step). ``cpu_s`` is this process's CPU time,
+    which other processes sharing the machine barely change, so curves per CPU minute compare across runs.
+    """
     variant, dev = VARIANTS[name], torch.device(args.device)
     o = {**OPTIM, **variant.get("optim", {})}
     torch.manual_seed(args.seed)
@@ -237,22 +270,39 @@ def run_variant(name: str, args: argparse.Namespace, sources: torch.Tensor, eval
     opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, args.steps, o))
     evals = {k: v.float().to(dev) for k, v in evals.items()}
-    curve: dict[str, list] = {"step": [], "train_voices": [], "valid_voices": [], "train_loss": []}
-    losses, start = [], time.time()
-    for step in range(args.steps + 1):
-        out_of_time = args.max_seconds and time.time() - start > args.max_seconds
-        if step % args.eval_every == 0 or step == args.steps or out_of_time:
+    curve: dict[str, list] = {"step": [], "cpu_s": [], "wall_s": [], **{k: [] for k in evals}, "train_loss": []}
+    ckpt = args.ckpt_dir / f"{name}.pt" if args.ckpt_dir else None
+    first, spent = 0, (0.0, 0.0)
+    if ckpt is not None and ckpt.is_file():
+        state = torch.load(ckpt, weights_only=True)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        curve, first, spent = state["curve"], state["step"], tuple(state["spent"])
+        print(f"{name}: resumed at step {first}", flush=True)
+    losses, cpu0, wall0, saved = [], time.process_time() - spent[0], time.time() - spent[1], time.time()
+    autocast = torch.autocast(dev.type, torch.bfloat16, enabled=args.precision == "bf16")
+    for step in range(first, args.steps + 1):
+        out_of_time = args.max_seconds and time.time() - wall0 > args.max_seconds
+        if (step % args.eval_every == 0 or step == args.steps or out_of_time) and step not in curve["step"][-1:]:
             curve["step"].append(step)
+            curve["cpu_s"].append(round(time.process_time() - cpu0, 1))
+            curve["wall_s"].append(round(time.time() - wall0, 1))
             for key, ref in evals.items():
-                curve[key].append(round(score(net, ref.sum(1), ref, o["normalise_input"]), 3))
+                with autocast:
+                    curve[key].append(round(score(net, ref.sum(1), ref, o["normalise_input"]), 3))
             curve["train_loss"].append(round(float(np.mean(losses)), 3) if losses else None)
             losses = []
-            print(f"{name} step {step}: train voices {curve['train_voices'][-1]:.2f} dB, valid voices "
-                  f"{curve['valid_voices'][-1]:.2f} dB ({time.time() - start:.0f} s)", flush=True)
+            print(f"{name} step {step}: " + ", ".join(f"{k} {curve[k][-1]:.2f} dB" for k in evals)
+                  + f" ({curve['cpu_s'][-1]:.0f} CPU s)", flush=True)
+        if ckpt is not None and (time.time() - saved > args.ckpt_seconds or step == args.steps or out_of_time):
+            _save_state(ckpt, net, opt, sched, curve, step, (time.process_time() - cpu0, time.time() - wall0))
+            saved = time.time()
         if step == args.steps or out_of_time:
             break
-        ref = sources[step * args.batch:(step + 1) * args.batch].to(dev).float()
-        est = separate(net, ref.sum(1), o["normalise_input"])
+        ref = draw(step).to(dev).float()
+        with autocast:
+            est = separate(net, ref.sum(1), o["normalise_input"]).float()
         s = si_sdr(est.unsqueeze(2), ref.unsqueeze(1), cap_db=o["cap_db"])  # [B, est, ref]
         loss = -torch.maximum(s[:, 0, 0] + s[:, 1, 1], s[:, 0, 1] + s[:, 1, 0]).mean() / 2
         opt.zero_grad()
@@ -262,8 +312,28 @@ def run_variant(name: str, args: argparse.Namespace, sources: torch.Tensor, eval
         sched.step()
         losses.append(-loss.item())
     return {"variant": variant, "optim": o, "params": sum(p.numel() for p in params),
-            "seconds": round(time.time() - start, 1), "device": args.device, "steps": args.steps,
-            "batch": args.batch, "segment": args.segment, "seed": args.seed, **curve}
+            "seconds": round(time.time() - wall0, 1), "device": args.device, "steps": args.steps,
+            "batch": args.batch, "segment": args.segment, "seed": args.seed, "threads": args.threads,
+            "precision": args.precision, **curve}
+
+
+def _save_state(path: Path, net: torch.nn.Module, opt, sched, curve: dict, step: int,  # noqa: ANN001
+                spent: tuple[float, float]) -> None:
+    """Atomically (a kill mid-write leaves the previous state whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "curve": curve,
+                "step": step, "spent": list(spent)}, tmp)
+    tmp.replace(path)
+
+
+def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
+    """Batch k = dynamic-mixer items k*B .. (k+1)*B - 1 of the pack's training speakers: every variant with the
+    same data settings sees the same mixtures in the same order, drawn as it goes (no cache to build)."""
+    d = variant.get("data", {})
+    data = mixer(args.pack, "train", 10 ** 9, args.segment, args.seed, d.get("speakers", "all"),
+                 pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))))
+    return lambda k: torch.stack([data[i][1] for i in range(k * args.batch, (k + 1) * args.batch)])
 
 
 def plot(results: dict, path: Path) -> None:
@@ -307,6 +377,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="processes that draw the training mixtures")
     parser.add_argument("--parallel", action="store_true", help="one process per variant (a GPU shares them)")
     parser.add_argument("--max-seconds", type=float, default=0.0, help="stop a variant early (0: never)")
+    parser.add_argument("--ckpt-dir", type=Path, default=None, help="save and resume each variant's state here")
+    parser.add_argument("--ckpt-seconds", type=float, default=300.0, help="seconds between saved states")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
     parser.add_argument("--out", type=Path, default=Path("docs/figures/recipe_controls"))
     return parser.parse_args()
@@ -325,22 +398,39 @@ def main() -> None:
         raise SystemExit(f"unknown variant(s) {', '.join(unknown)}; --list shows them")
     torch.set_num_threads(args.threads)
     n = args.steps * args.batch
-    for speakers in sorted({VARIANTS[v].get("data", {}).get("speakers", "all") for v in args.variants}):
+    old = [v for v in args.variants if "overlaps" not in VARIANTS[v].get("data", {})]
+    for speakers in sorted({VARIANTS[v].get("data", {}).get("speakers", "all") for v in old}):
         cached(args.cache, f"train_{speakers}_{n}_{args.segment}_{args.seed}",
                lambda: train_sources(args.pack, n, args.segment, args.seed, speakers, args.workers))
     if args.parallel and len(args.variants) > 1:
         return run_parallel(args)
-    evals = {f"{k}_voices": torch.load(args.pack / f"eval_{k}.pt") for k in ("train", "valid")}
     json_path = args.out.with_suffix(".json")
     for name in args.variants:
-        speakers = VARIANTS[name].get("data", {}).get("speakers", "all")
-        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True)
-        result = run_variant(name, args, sources, evals)
+        result = run_variant(name, args, batch_source(args, name), eval_sets(args, name))
         results = json.loads(json_path.read_text()) if json_path.is_file() else {}
         results[name] = result
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         plot(results, args.out.with_suffix(".png"))
+
+
+def batch_source(args: argparse.Namespace, name: str):  # noqa: ANN201
+    """``draw(step)`` -> sources [B, 2, T]: drawn as the run goes for variants that set ``data.overlaps`` (issue
+    25's family), else rows of the cached list (the earlier controls)."""
+    variant = VARIANTS[name]
+    if "overlaps" in variant.get("data", {}):
+        return streaming_draws(args, variant)
+    speakers = variant.get("data", {}).get("speakers", "all")
+    n = args.steps * args.batch
+    sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True)
+    return lambda k: sources[k * args.batch:(k + 1) * args.batch]
+
+
+def eval_sets(args: argparse.Namespace, name: str) -> dict:
+    """The fixed scoring sets: fully overlapped mixtures for issue 25's family (its targets are on those), the
+    mixed-overlap sets for the earlier controls."""
+    suffix = "_full" if "overlaps" in VARIANTS[name].get("data", {}) else ""
+    return {f"{k}_voices": torch.load(args.pack / f"eval_{k}{suffix}.pt") for k in ("train", "valid")}
 
 
 def run_parallel(args: argparse.Namespace) -> None:

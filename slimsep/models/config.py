@@ -39,6 +39,8 @@ class ModelConfig:
     chunk_size: int = 250  # K frames per chunk, hop K/2
     n_blocks: int = 2  # R dual-path blocks
     intra_layers: int = 8
+    intra_type: str = "transformer"  # "conv": Conv-TasNet blocks inside each chunk (slimsep.models.conv_block)
+    conv_kernel: int = 5  # depthwise kernel of the "conv" intra layers [frames]; odd
     inter_layers: int = 8
     widths: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     slim_inter: bool = True
@@ -65,6 +67,10 @@ class ModelConfig:
             problems.append(f"d_model {self.d_model} not divisible by n_heads {self.n_heads}")
         if self.mask_act not in ("relu", "sigmoid"):
             problems.append(f"mask_act must be relu or sigmoid, got {self.mask_act!r}")
+        if self.intra_type not in ("transformer", "conv"):
+            problems.append(f"intra_type must be transformer or conv, got {self.intra_type!r}")
+        if self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
+            problems.append(f"conv_kernel must be a positive odd number, got {self.conv_kernel}")
         if self.in_norm not in ("frame", "global"):
             problems.append(f"in_norm must be frame or global, got {self.in_norm!r}")
         if problems:

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from slimsep.models.config import ModelConfig
+from slimsep.models.conv_block import SlimConvLayer, conv_dilation
 from slimsep.models.geometry import MASKED_BIAS
 from slimsep.models.grouping import WidthGroups
 from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
@@ -38,7 +39,8 @@ class DualPathBlock(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.intra = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.intra_layers))
+        self.intra = nn.ModuleList(SlimConvLayer(cfg, conv_dilation(i)) if cfg.intra_type == "conv"
+                                   else SlimTransformerLayer(cfg) for i in range(cfg.intra_layers))
         self.inter = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.inter_layers))
         # SepFormer/DPTNet: each stack's output normalised and added to the stack's input (cfg.stack_norm).
         self.intra_norm = nn.LayerNorm(cfg.d_model) if cfg.stack_norm else None
@@ -65,9 +67,11 @@ class DualPathBlock(nn.Module):
         public: the ONNX export runs it as one graph per width).
 
         With ``stack_norm``: ``rows + LayerNorm(stack(rows + pos))``, and a skipped chunk (width 0) passes unchanged.
+        Convolutional intra layers (``intra_type: conv``) see relative positions already: no encoding is added.
         """
         K, D = rows.shape[1], rows.shape[2]
-        h = self._intra_stack(rows + sinusoidal_encoding(K, D, rows.device, rows.dtype), width)
+        pos = sinusoidal_encoding(K, D, rows.device, rows.dtype) if self.cfg.intra_type == "transformer" else 0
+        h = self._intra_stack(rows + pos, width)
         if self.intra_norm is None:
             return h
         return rows + self.intra_norm(h) if width else rows

@@ -23,7 +23,10 @@ def block_chunk_macs(cfg: ModelConfig, width: float) -> int:
     """Per-chunk MACs of one block's slimmable work at ``width`` (intra stack, plus inter
     per-token parts when ``slim_inter``); excludes attention across chunks."""
     K = cfg.chunk_size
-    intra = cfg.intra_layers * (K * token_macs(cfg, width) + 2 * K * K * attn_width(cfg, width))
+    if cfg.intra_type == "conv":  # pointwise in and out, depthwise kernel (slimsep.models.conv_block)
+        intra = cfg.intra_layers * K * (2 * cfg.d_model + cfg.conv_kernel) * cfg.ffn_at(width)
+    else:
+        intra = cfg.intra_layers * (K * token_macs(cfg, width) + 2 * K * K * attn_width(cfg, width))
     inter = cfg.inter_layers * K * token_macs(cfg, width) if cfg.slim_inter else 0
     return intra + inter
 

@@ -16,6 +16,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from slimsep.data.factory import check_sample_rate
 from slimsep.errors import SlimsepError
+from slimsep.hardware import cpu_has_fast_bf16
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.module import SeparationModule
@@ -67,12 +68,15 @@ def on_gpu(cfg: TrainConfig) -> bool:
 
 
 def resolve_precision(cfg: TrainConfig) -> str:
-    """``trainer.precision: auto``: "bf16-mixed" on a GPU that has bf16 (autocast; losses stay in float32,
-    module.run_model), else "32-true". Any other value is passed to Lightning as given."""
+    """``trainer.precision: auto``: "bf16-mixed" (autocast; losses stay in float32, module.run_model) on a GPU
+    that has bf16 or on a CPU that multiplies bf16 in hardware (``slimsep.hardware.cpu_has_fast_bf16``), else
+    "32-true": emulated bf16 is many times slower than float32. Any other value is passed to Lightning as given."""
     value = str(cfg.trainer.precision)
     if value != "auto":
         return value
-    return "bf16-mixed" if on_gpu(cfg) and torch.cuda.is_bf16_supported() else "32-true"
+    if on_gpu(cfg):
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+    return "bf16-mixed" if cpu_has_fast_bf16() else "32-true"
 
 
 def data_workers(cfg: TrainConfig) -> int:

@@ -26,7 +26,17 @@ def test_norm_options_match_counter(width: float) -> None:
     assert count_macs(model.cfg, width, N_SAMPLES) == measured_macs(model, torch.randn(1, N_SAMPLES), width)
 
 
-@pytest.mark.parametrize("options", [{"slim_inter": True}, {"slim_inter": False}, {"slim_inter": True, **NORMS}])
+CONV = {"intra_type": "conv", "intra_layers": 3, "conv_kernel": 3}  # depthwise conv counted as the counter does
+
+
+@pytest.mark.parametrize("width", [0.125, 0.5, 1.0])
+def test_conv_intra_layers_match_counter(width: float) -> None:
+    model = DSN(get_config("tiny", n_heads=4, **CONV)).eval()
+    assert count_macs(model.cfg, width, N_SAMPLES) == measured_macs(model, torch.randn(1, N_SAMPLES), width)
+
+
+@pytest.mark.parametrize("options", [{"slim_inter": True}, {"slim_inter": False}, {"slim_inter": True, **NORMS},
+                                     {"slim_inter": True, **CONV}])
 def test_mixed_assignment_matches_counter(options: dict) -> None:
     model = DSN(get_config("tiny", n_heads=4, n_blocks=2, **options)).eval()
     C = model.n_chunks(N_SAMPLES)

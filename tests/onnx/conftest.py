@@ -20,6 +20,8 @@ VARIANTS = {
     # The recipe-control options (ModelConfig.in_norm, stack_norm, final_norm), with and without slim inter layers.
     "norms": {"widths": (0.0, 0.5, 1.0), "in_norm": "global", "stack_norm": True, "final_norm": True},
     "norms_full_inter": {"slim_inter": False, "in_norm": "global", "stack_norm": True, "final_norm": True},
+    # Convolutional intra-chunk layers (slimsep.models.conv_block): one graph per width like the transformer's.
+    "conv_intra": {"widths": (0.0, 0.5, 1.0), "intra_type": "conv", "intra_layers": 2, "in_norm": "global"},
 }
 
 
