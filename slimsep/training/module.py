@@ -218,10 +218,13 @@ class SeparationModule(L.LightningModule):
         return (time.monotonic() - self._t0) / max(1e-9, float(limit))
 
     def _lr_factor(self, step: int) -> float:
-        """Linear warm-up, then cosine decay to ``min_lr_ratio`` over max_steps (or the time budget, if sooner)."""
+        """Linear warm-up, then cosine decay to ``min_lr_ratio`` over max_steps (or the time budget, if sooner);
+        ``schedule: constant`` stays at the peak after the warm-up."""
         o, total = self.tc.optim, max(1, self.tc.trainer.max_steps)
         if step < o.warmup_steps:
             return (step + 1) / o.warmup_steps
+        if o.schedule == "constant":
+            return 1.0
         frac = min(1.0, max((step - o.warmup_steps) / max(1, total - o.warmup_steps), self._time_fraction()))
         return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac))
 

@@ -18,7 +18,9 @@ from slimsep.data.factory import check_sample_rate
 from slimsep.errors import SlimsepError
 from slimsep.hardware import cpu_has_fast_bf16
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
+from slimsep.models.serialization import model_metadata
 from slimsep.training.datamodule import SeparationDataModule
+from slimsep.training.ema import EMA
 from slimsep.training.module import SeparationModule
 from slimsep.training.sections import TrainConfig
 
@@ -109,11 +111,29 @@ def build_trainer(cfg: TrainConfig, run_dir: Path) -> tuple[L.Trainer, ModelChec
         num_nodes=t.num_nodes, strategy=t.strategy, precision=resolve_precision(cfg),
         val_check_interval=min(t.val_check_interval, t.max_steps), check_val_every_n_epoch=None,
         limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
-        logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor()],  # resume: version_1, ...
+        logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor(), *averaging(cfg)],
         enable_progress_bar=t.enable_progress_bar, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards for DDP itself, in a resumable order
     )
     return trainer, best
+
+
+def averaging(cfg: TrainConfig) -> list[EMA]:
+    """The weight-averaging callback of ``optim.ema_decay`` (none when 0)."""
+    decay = cfg.optim.ema_decay
+    if decay and not 0.0 < decay < 1.0:
+        raise SlimsepError(f"config entry 'optim.ema_decay' must lie in [0, 1), got {decay}")
+    return [EMA(decay)] if decay else []
+
+
+def prior_steps(cfg: TrainConfig) -> int:
+    """Optimizer steps already in ``init_from`` when it is a model file of the same stage (a campaign continued
+    from its snapshot), so the exported file counts the whole run in ``total_steps``; else 0."""
+    path = Path(cfg.init_from) if cfg.init_from else None
+    if path is None or path.suffix == ".ckpt" or not path.is_file():
+        return 0
+    meta = model_metadata(path)
+    return int(meta.get("total_steps", meta.get("steps", 0))) if meta.get("stage") == cfg.stage else 0
 
 
 def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | None = None) -> Path:
@@ -158,5 +178,5 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     score = float(best.best_model_score) if best.best_model_score is not None else None
     extra = {"command": command, "best_checkpoint": Path(best.best_model_path).name if best.best_model_path else "",
              "selected_by": best.monitor, "val_" + best.monitor.removeprefix("val/"): score,
-             "steps": trainer.global_step}
+             "steps": trainer.global_step, "total_steps": prior_steps(cfg) + trainer.global_step}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

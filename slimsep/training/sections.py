@@ -41,15 +41,20 @@ class OptimSection:
     """AdamW and its schedule: peak learning rate, decoupled weight decay, gradient-norm clip (L2; 0 or null: off),
     linear warm-up (optimizer steps), then cosine decay to ``min_lr_ratio`` x lr. ``schedule_by_time``: the decay
     follows max(step / max_steps, elapsed / trainer.max_time), so a run stopped by its wall-clock budget still ends
-    at the low rate. ``fused``: the fused AdamW kernel ("auto": ``module._fused``)."""
+    at the low rate. ``fused``: the fused AdamW kernel ("auto": ``module._fused``). ``schedule: constant``: the
+    warm-up, then the peak rate with no end step (the stable phase of warmup-stable-decay), for runs that go on
+    across sessions. ``ema_decay``: keep an exponential moving average of the weights with this decay per step
+    (0: off); validation, checkpoints' ``state_dict`` and the exported model file then hold the average."""
 
     lr: float = 1e-3
     weight_decay: float = 0.0
     clip: float | None = 5.0
     warmup_steps: int = 100
     min_lr_ratio: float = 0.05
+    schedule: Literal["cosine", "constant"] = "cosine"
     schedule_by_time: bool = False
     fused: bool | Literal["auto"] = "auto"
+    ema_decay: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""A campaign run (issue 27): constant learning rate after the warm-up, an EMA of the weights, and the two ways a
+run goes on: ``--resume`` from its folder (optimizer and average kept), or a new run from its model file alone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from slimsep.models.serialization import load_model_and_metadata
+from slimsep.training import load_config, train
+from slimsep.training.module import SeparationModule
+from tests.training.conftest import QUIET, REPO
+
+CAMPAIGN = [*QUIET, "trainer.val_check_interval=10", "trainer.checkpoint_every_n_steps=5", "optim.schedule=constant",
+            "optim.warmup_steps=4", "optim.ema_decay=0.9", "data.seconds=1.0", "loader.batch_size=2"]
+
+
+def _train(out: Path, *overrides: str, resume: bool = False) -> Path:
+    return train(load_config(REPO / "configs" / "tiny_synthetic.yaml", [*CAMPAIGN, *overrides]), out, resume=resume)
+
+
+def test_constant_schedule_has_no_end_step() -> None:
+    cfg = load_config(None, ["optim.schedule=constant", "optim.warmup_steps=10", "trainer.max_steps=100"])
+    module = SeparationModule({**_tiny()}, cfg)
+    assert module._lr_factor(4) == pytest.approx(0.5)
+    assert [module._lr_factor(s) for s in (10, 99, 10_000)] == [1.0, 1.0, 1.0]
+
+
+def _tiny() -> dict:
+    from slimsep.models import get_config
+    return get_config("tiny").to_dict()
+
+
+def test_ema_weights_are_exported_and_resume_keeps_the_raw_weights(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    _train(run, "trainer.max_steps=10")
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    raw, avg = ckpt["current_model_state"], ckpt["state_dict"]
+    moved = [k for k in raw if k.startswith("model.blocks") and not torch.equal(raw[k], avg[k])]
+    assert moved, "the checkpoint's state_dict must hold the average, not the raw weights"
+    exported, meta = load_model_and_metadata(run / "model.pt")
+    best = torch.load(run / "checkpoints" / meta["best_checkpoint"], map_location="cpu", weights_only=True)
+    for k, v in exported.state_dict().items():
+        torch.testing.assert_close(v.float(), best["state_dict"]["model." + k].float(), rtol=1e-3, atol=1e-3)
+    _train(run, "trainer.max_steps=20", resume=True)
+    resumed = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert resumed["global_step"] == 20
+    assert resumed["callbacks"]  # the averaging callback's state travels with the checkpoint
+    assert load_model_and_metadata(run / "model.pt")[1]["total_steps"] == 20
+
+
+def test_a_run_continues_from_its_model_file_alone(tmp_path: Path) -> None:
+    """Only the float16 snapshot survived (a new machine): a new run starts from it, re-warms the optimizer over
+    its warm-up, and the exported file counts every step of the campaign."""
+    first = _train(tmp_path / "day1", "trainer.max_steps=10")
+    second = _train(tmp_path / "day2", "trainer.max_steps=10", f"init_from={first}")
+    assert load_model_and_metadata(second)[1]["total_steps"] == 20
