@@ -215,7 +215,10 @@ class AsteroidNet(torch.nn.Module):
 def build_net(variant: dict) -> torch.nn.Module:
     if variant.get("net") == "dprnn":
         return AsteroidNet()
-    model = DSN(get_config("small", **{**BASE_MODEL, **variant.get("model", {})}))
+    if "config" in variant:  # a named config as it stands (benchmarks/learning_curve.py)
+        model = DSN(get_config(variant["config"], **variant.get("model", {})))
+    else:
+        model = DSN(get_config("small", **{**BASE_MODEL, **variant.get("model", {})}))
 
     def forward(mix: torch.Tensor) -> torch.Tensor:
         return model(mix, 1.0).estimates
