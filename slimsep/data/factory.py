@@ -51,14 +51,15 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 
 
 @register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
-                        "pitch_range", "gain_range", "mix_gain_range", "condition"))
+                        "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
     Keys: root, task (sep_clean|sep_noisy), segment, n_items, seed, and for training only
     speaker_weighting (uniform|duration), speed_range ([low, high] speed factors), pitch_range ([low, high]
-    semitones), gain_range ([low, high] dB per talker) and mix_gain_range ([low, high] dB on the whole mixture);
-    condition (one folder name, else all).
+    semitones), gain_range ([low, high] dB per talker), mix_gain_range ([low, high] dB on the whole mixture) and
+    overlaps (the talker-overlap ratios drawn from, default [1.0, 0.5, 0.25]; [1.0]: every mixture fully
+    overlapped, as in wsj0-2mix and Libri2Mix "min"); condition (one folder name, else all).
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -71,12 +72,24 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
                                  task=task, seed=spec.get("seed", 0),
                                  speaker_weighting=spec.get("speaker_weighting", "uniform"),
                                  speed_range=spec.get("speed_range"), pitch_range=spec.get("pitch_range"),
-                                 gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"))
+                                 gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"),
+                                 overlaps=check_overlaps(spec.get("overlaps", (1.0, 0.5, 0.25))))
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
     parts = list(found.values())
     return Subset(ConcatDataset(parts), interleaved_order([len(p) for p in parts]))
+
+
+def check_overlaps(values: Any) -> tuple[float, ...]:
+    """``data.overlaps``: a non-empty list of talker-overlap ratios in (0, 1]; else a one-line SlimsepError."""
+    try:
+        ratios = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        ratios = ()
+    if not ratios or not all(0.0 < r <= 1.0 for r in ratios):
+        raise SlimsepError(f"config entry 'data.overlaps' must be a list of ratios in (0, 1], got {values!r}")
+    return ratios
 
 
 def check_sample_rate(dataset: Dataset, rate: int, label: str) -> None:

@@ -50,3 +50,17 @@ def test_speaker_weighting_from_the_data_spec(mini_open_corpus: Path) -> None:
     assert build_dataset({**spec, "speaker_weighting": "duration"}, "train").speaker_p.sum() == pytest.approx(1.0)
     with pytest.raises(SlimsepError, match="speaker_weighting"):
         build_dataset({**spec, "speaker_weighting": "equal"}, "train")
+
+
+def test_overlaps_from_the_data_spec(mini_open_corpus: Path) -> None:
+    """``data.overlaps: [1.0]`` trains on fully overlapped mixtures only (issue 25's mixture control)."""
+    spec = {"corpus": "open", "root": str(mini_open_corpus), "task": "sep_clean"}
+    assert build_dataset(spec, "train").overlaps == (1.0, 0.5, 0.25)
+    assert build_dataset({**spec, "overlaps": [1.0]}, "train").overlaps == (1.0,)
+
+
+@pytest.mark.parametrize("bad", [[], [0.0], [1.5], ["most"], None])
+def test_bad_overlaps_are_one_line_errors(mini_open_corpus: Path, bad: object) -> None:
+    spec = {"corpus": "open", "root": str(mini_open_corpus), "task": "sep_clean", "overlaps": bad}
+    with pytest.raises(SlimsepError, match="data.overlaps"):
+        build_dataset(spec, "train")
