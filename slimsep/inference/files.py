@@ -14,7 +14,10 @@ from slimsep.audio import audio_info, check_file, check_waveform
 from slimsep.errors import AudioError, SlimsepError
 
 MAX_CHANNELS = 8
-BLOCK = 1 << 16
+# Decode in blocks this small: after a decode failure in the middle of an Ogg Vorbis file, libsndfile 1.2 keeps
+# returning full blocks of 16384 frames and more (misplaced data, up to the announced length), so a longer block
+# size never sees the short read; blocks of 4096 do (tests/inference/test_broken_inputs.py).
+DECODE_BLOCK = 4096
 
 
 def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFileInfo:
@@ -29,10 +32,13 @@ def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFil
         raise AudioError(path, f"truncated: the header announces {claimed} samples, the file holds {info.frames}")
     any_signal, read = False, 0
     try:
-        for block in sf.blocks(str(path), blocksize=BLOCK, dtype="float32", always_2d=True):
-            check_waveform(block.T, path)
-            any_signal = any_signal or bool(np.any(block))
-            read += len(block)
+        with sf.SoundFile(str(path)) as f:
+            while len(block := f.read(DECODE_BLOCK, dtype="float32", always_2d=True)):
+                check_waveform(block.T, path)
+                any_signal = any_signal or bool(np.any(block))
+                read += len(block)
+                if len(block) < DECODE_BLOCK:
+                    break
     except sf.LibsndfileError as exc:
         raise AudioError(path, f"unreadable audio data ({exc})") from None
     if read < info.frames:
