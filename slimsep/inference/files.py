@@ -107,6 +107,18 @@ def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:
     return outs
 
 
+def check_output_folder(folder: Path) -> Path:
+    """Without creating anything: ``folder`` is not a file, and it or its nearest existing parent is writable. For
+    commands that create their output folder only after long work (evaluate, train) but must refuse a bad one
+    before it."""
+    if folder.exists() and not folder.is_dir():
+        raise SlimsepError(f"{folder}: output folder is a file, not a folder")
+    existing = next(p for p in [folder.absolute(), *folder.absolute().parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise SlimsepError(f"{folder}: cannot create or write the output folder ({existing} is not a writable folder)")
+    return folder
+
+
 def writable_folder(folder: Path) -> Path:
     """Create ``folder`` if needed and check that files can be written into it (one-line errors otherwise)."""
     if folder.exists() and not folder.is_dir():
