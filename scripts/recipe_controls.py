@@ -165,7 +165,7 @@ def _train_part(job: tuple) -> torch.Tensor:
 def cached(cache: Path, key: str, build) -> torch.Tensor:  # noqa: ANN001
     path = cache / f"{key}.pt"
     if path.is_file():
-        return torch.load(path, mmap=True)
+        return torch.load(path, mmap=True, weights_only=True)
     out = build()
     cache.mkdir(parents=True, exist_ok=True)
     torch.save(out, path.with_suffix(".tmp"))
@@ -330,11 +330,11 @@ def main() -> None:
                lambda: train_sources(args.pack, n, args.segment, args.seed, speakers, args.workers))
     if args.parallel and len(args.variants) > 1:
         return run_parallel(args)
-    evals = {f"{k}_voices": torch.load(args.pack / f"eval_{k}.pt") for k in ("train", "valid")}
+    evals = {f"{k}_voices": torch.load(args.pack / f"eval_{k}.pt", weights_only=True) for k in ("train", "valid")}
     json_path = args.out.with_suffix(".json")
     for name in args.variants:
         speakers = VARIANTS[name].get("data", {}).get("speakers", "all")
-        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True)
+        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True, weights_only=True)
         result = run_variant(name, args, sources, evals)
         results = json.loads(json_path.read_text()) if json_path.is_file() else {}
         results[name] = result
