@@ -160,6 +160,8 @@ def check_ranges(cfg: TrainConfig) -> None:
         if name not in plain[section]:
             continue
         value = plain[section][name]
+        if value is None and section == "data":
+            continue  # the corpus reader's own default (whole utterances)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise SlimsepError(f"config entry '{key}' must be a finite number > 0, got {value!r}")
 
