@@ -334,7 +334,8 @@ def main() -> None:
     json_path = args.out.with_suffix(".json")
     for name in args.variants:
         speakers = VARIANTS[name].get("data", {}).get("speakers", "all")
-        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True, weights_only=True)
+        sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True,
+                             weights_only=True)
         result = run_variant(name, args, sources, evals)
         results = json.loads(json_path.read_text()) if json_path.is_file() else {}
         results[name] = result

@@ -100,5 +100,6 @@ def test_evaluate_output_naming_an_existing_file(condition_tree: Path, tiny_mode
     blocker = tmp_path / "report.txt"
     blocker.write_text("keep")
     code = main(["evaluate", "--model", str(tiny_model_path), "--data", str(condition_tree), "-o", str(blocker)])
-    assert code == 2 and capsys.readouterr().err == f"slimsep: error: {blocker}: output folder is a file, not a folder\n"
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"slimsep: error: {blocker}: output folder is a file, not a folder\n"
     assert blocker.read_text() == "keep"

@@ -118,7 +118,8 @@ def test_estimate_that_is_not_finite_is_an_error_not_a_file(tiny_model_file: Pat
 
 def test_float_wav_with_peaks_near_3e38(tiny_model_file: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    loud = write_wav(tmp_path / "loud.wav", np.stack([_noise(2.0) * 3e38, _noise(2.0) * -2e38], axis=1))
+    noise = _noise(2.0) / np.abs(_noise(2.0)).max()
+    loud = write_wav(tmp_path / "loud.wav", np.stack([noise * 3.3e38, noise * 3e38], axis=1))  # their sum overflows
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow warning fails the test
         code, err = _run(capsys, str(loud), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"))
