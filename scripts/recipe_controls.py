@@ -189,7 +189,7 @@ def _train_part(job: tuple) -> torch.Tensor:
 def cached(cache: Path, key: str, build) -> torch.Tensor:  # noqa: ANN001
     path = cache / f"{key}.pt"
     if path.is_file():
-        return torch.load(path, mmap=True)
+        return torch.load(path, mmap=True, weights_only=True)
     out = build()
     cache.mkdir(parents=True, exist_ok=True)
     torch.save(out, path.with_suffix(".tmp"))
@@ -425,7 +425,8 @@ def batch_source(args: argparse.Namespace, name: str):  # noqa: ANN201
         return streaming_draws(args, variant)
     speakers = variant.get("data", {}).get("speakers", "all")
     n = args.steps * args.batch
-    sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True)
+    sources = torch.load(args.cache / f"train_{speakers}_{n}_{args.segment}_{args.seed}.pt", mmap=True,
+                         weights_only=True)
     return lambda k: sources[k * args.batch:(k + 1) * args.batch]
 
 
@@ -433,7 +434,8 @@ def eval_sets(args: argparse.Namespace, name: str) -> dict:
     """The fixed scoring sets: fully overlapped mixtures for issue 25's family (its targets are on those), the
     mixed-overlap sets for the earlier controls."""
     suffix = "_full" if "overlaps" in VARIANTS[name].get("data", {}) else ""
-    return {f"{k}_voices": torch.load(args.pack / f"eval_{k}{suffix}.pt") for k in ("train", "valid")}
+    return {f"{k}_voices": torch.load(args.pack / f"eval_{k}{suffix}.pt", weights_only=True)
+            for k in ("train", "valid")}
 
 
 def run_parallel(args: argparse.Namespace) -> None:

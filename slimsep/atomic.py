@@ -24,22 +24,69 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     ``path`` when the block completes, removed when it raises. ``suffix`` keeps the extension some writers need
     (matplotlib picks the format from it)."""
     path = Path(path)
+    tmp = _temporary(path, suffix)
+    try:
+        yield tmp
+        _publish(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_paths(paths: dict[str, Path], exclusive: bool = False) -> Iterator[dict[str, Path]]:
+    """Temporary paths (same keys, hidden, same extension) for files that must appear together: all published when
+    the block completes, none when it raises (a signal included: the CLI turns SIGTERM into an exception).
+
+    ``exclusive``: never replace a file, not even one that appeared while the block ran (another run writing the
+    same names): each name is claimed with a hard link, which fails when it is taken; the names this call had
+    already published are then removed and SlimsepError names the file.
+    """
+    temps: dict[str, Path] = {}
+    try:
+        for key, path in paths.items():
+            temps[key] = _temporary(Path(path), f".tmp{Path(path).suffix}")
+        yield temps
+        published: list[Path] = []
+        try:
+            for key, path in paths.items():
+                _publish(temps[key], Path(path), exclusive)
+                published.append(Path(path))
+        except BaseException:
+            for path in published:
+                path.unlink(missing_ok=True)
+            raise
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _temporary(path: Path, suffix: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
-    try:
-        yield Path(tmp)
-        _publish(Path(tmp), path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    return Path(tmp)
 
 
-def _publish(tmp: Path, path: Path) -> None:
-    """Rename a finished temporary file onto ``path`` with the umask's mode: ``mkstemp`` creates files readable by
-    their owner only (0600); outputs follow the umask like any file a tool writes (0644 under the usual 022)."""
+def _publish(tmp: Path, path: Path, exclusive: bool = False) -> None:
+    """Put a finished temporary file under ``path`` with the umask's mode: ``mkstemp`` creates files readable by
+    their owner only (0600); outputs follow the umask like any file a tool writes (0644 under the usual 022).
+    ``exclusive``: a hard link, which fails atomically if ``path`` exists (where links are not supported, an
+    existence check before the rename)."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+    if not exclusive:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+        return
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(tmp, path)
+            return
+    raise SlimsepError(f"{path}: output exists (written by another run meanwhile?); pass --overwrite to replace it")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
@@ -52,8 +99,12 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 def write_json_atomic(path: str | Path, obj: object, indent: int = 1) -> Path:
     """``obj`` as indented JSON, atomically. NaN and Infinity are not JSON (most readers reject them), so a
     non-finite number is a :class:`SlimsepError` naming the file, and nothing is written."""
+    return write_text_atomic(path, json_text(obj, path, indent))
+
+
+def json_text(obj: object, path: str | Path, indent: int = 1) -> str:
+    """``obj`` as the indented JSON text of the file ``path``; SlimsepError naming it for NaN or Infinity."""
     try:
-        text = json.dumps(obj, indent=indent, allow_nan=False)
+        return json.dumps(obj, indent=indent, allow_nan=False) + "\n"
     except ValueError:
         raise SlimsepError(f"{path}: refusing to write a number that is not finite (NaN or Infinity)") from None
-    return write_text_atomic(path, text + "\n")

@@ -21,6 +21,19 @@ class AudioError(SlimsepError):
         return type(self), (self.path, self.problem)
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT stopped the run. A BaseException, so that no ``except Exception`` (one input's failure)
+    swallows it on the way to ``main``, while every ``finally`` on the way removes this run's temporary files.
+    ``main`` prints the message and exits with the shell's code for the signal (143, 130) so schedulers see it."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        import signal
+
+        self.signum, self.exit_code = signum, 128 + signum
+        super().__init__(message or f"stopped by {signal.Signals(signum).name}; this run's temporary files were "
+                                    f"removed, finished outputs are complete")
+
+
 def first_line(exc: BaseException, limit: int = 200) -> str:
     """A short reason from a library's exception for a one-line error: its message's first non-blank line, cut to
     ``limit`` characters, or the exception's type name when the message is empty (libraries raise both kinds)."""

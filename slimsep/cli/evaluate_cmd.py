@@ -65,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.data.factory import check_sample_rate
     from slimsep.evaluation import evaluate_point
     from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
+    from slimsep.inference.files import check_output_folder
     from slimsep.inference.separator import check_budget
 
+    check_output_folder(args.out)  # before the (long) evaluation: an -o naming a file is one line, not a lost run
     if args.threads:
         torch.set_num_threads(args.threads)
     for budget in args.budget:

@@ -1,16 +1,20 @@
 """Entry point of the ``slimsep`` command.
 
 Each sub-command lives in its own module with ``register(subparsers)``, which adds a parser and sets
-``func(args) -> int``. User errors (:class:`SlimsepError`) become one line on stderr and exit code 2.
+``func(args) -> int``. User errors (:class:`SlimsepError`) become one line on stderr and exit code 2. SIGTERM
+(``timeout``, Slurm, ``docker stop``) and SIGINT become :class:`Interrupted`: temporary files are removed on the way
+out, one line says so, and the exit code is 143 or 130.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from slimsep import __version__
-from slimsep.errors import SlimsepError
+from slimsep.errors import Interrupted, SlimsepError
 
 # Sub-command modules, in the order they are listed in ``slimsep --help``.
 COMMANDS = [
@@ -42,14 +46,32 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    previous = _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
     except SlimsepError as exc:
         print(f"slimsep: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"slimsep: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
-        print("slimsep: interrupted", file=sys.stderr)
+        print(f"slimsep: {Interrupted(signal.SIGINT)}", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> signal.Handlers | None:
+    """Turn SIGTERM into :class:`Interrupted` (its default ends the process on the spot, leaving temporary files);
+    returns the handler to restore, None where signals cannot be handled (not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -49,9 +49,11 @@ def set_threads(threads: int | None, backend: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
+    from slimsep.inference.backends import check_device
     from slimsep.inference.separator import check_budget
     from slimsep.inference.files import colliding_inputs
 
+    check_device(args.device, "--device")
     fixed = {} if args.width is None else {"width": args.width}
     set_threads(args.threads, args.backend)
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend,

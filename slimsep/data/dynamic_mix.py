@@ -23,7 +23,8 @@ from slimsep.audio import fit_length
 from slimsep.data.augment import (check_range, check_speed_range, gain_mixture, gain_talkers, perturb_talkers,
                                   shift_talkers)
 from slimsep.data.folders import task_mixture
-from slimsep.data.pools import audio_loader, draw_pair_recipe, speaker_pools, speaker_probabilities
+from slimsep.data.pools import (audio_loader, check_pool_files, draw_pair_recipe, speaker_pools,
+                                speaker_probabilities)
 from slimsep.data.simulator import render
 
 class DynamicMixDataset(Dataset):
@@ -38,6 +39,7 @@ class DynamicMixDataset(Dataset):
         task_mixture(task)  # a clear error for an unknown task before any work
         self.root = Path(root)
         self.speakers, self.noises = speaker_pools(self.root, split)
+        check_pool_files(self.root, [e for utts in self.speakers.values() for e in utts] + self.noises, sample_rate)
         self.speaker_p = speaker_probabilities(self.speakers, speaker_weighting)
         self.load = audio_loader(self.root)
         self.segment, self.n_items, self.seed = segment, n_items, seed

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from slimsep.audio import audio_info, read_audio
-from slimsep.errors import SlimsepError
+from slimsep.errors import AudioError, SlimsepError
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,11 @@ class PairedFilesDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         _, mix_path, source_paths = self.items[index]
         mix = self._read(mix_path)
-        sources = np.stack([self._read(p) for p in source_paths])
-        if sources.shape[1] != mix.shape[0]:
-            raise SlimsepError(f"{mix_path}: mixture has {mix.shape[0]} samples, sources {sources.shape[1]}")
+        sources = [self._read(p) for p in source_paths]
+        for path, source in zip(source_paths, sources):  # a shorter or cut-off reference cannot be scored
+            if source.shape[0] != mix.shape[0]:
+                raise AudioError(path, f"has {source.shape[0]} samples, its mixture {mix_path} {mix.shape[0]}")
+        sources = np.stack(sources)
         if self.segment is not None:
             length = int(round(self.segment * self.sample_rate))
             start = int(np.random.default_rng((self.seed, index, torch.initial_seed() % 2**32))

@@ -15,7 +15,7 @@ import numpy as np
 
 from slimsep.audio import read_audio
 from slimsep.data.simulator import MixtureRecipe, draw_recipe
-from slimsep.errors import SlimsepError
+from slimsep.errors import AudioError, SlimsepError
 
 WEIGHTINGS = ("duration", "uniform")
 
@@ -54,6 +54,19 @@ def speaker_pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int
     if len(speakers) < 2:
         raise SlimsepError(f"{root}: split {split!r} has {len(speakers)} speaker(s); two-talker mixtures need two")
     return speakers, noises
+
+
+def check_pool_files(root: Path, entries: list[tuple[str, int]], sample_rate: int) -> None:
+    """Every listed file exists and is at ``sample_rate`` (headers only: seconds for the open corpus), so a missing
+    or resampled source is one line before the first step, not a failure at a random step of a long run."""
+    from slimsep.audio import audio_info, check_file
+
+    for path, _ in entries:
+        full = Path(path) if Path(path).is_absolute() else root / path
+        found = audio_info(check_file(full)).samplerate
+        if found != sample_rate:
+            raise AudioError(full, f"sample rate is {found} Hz, the training data must be at {sample_rate} Hz "
+                                   f"(listed in {root / 'manifest.csv'})")
 
 
 def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, noises: list, load,  # noqa: ANN001

@@ -8,6 +8,7 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from slimsep.errors import SlimsepError
 from slimsep.evaluation.metrics import degenerate_reason, separation_metrics
 from slimsep.evaluation.points import OperatingPoint
 from slimsep.models import DSN, count_macs
@@ -17,16 +18,21 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
                    limit: int | None = None, progress: bool = True) -> list[dict]:
     """One row per utterance: metrics, GMAC/s from the widths actually used, share of chunks per width, time.
 
-    A degenerate item (``degenerate_reason``: a silent reference, the same signal twice) is not run; its row says
-    why in ``excluded`` and has no metrics, and ``summarise`` leaves it out of the means.
+    A degenerate item (``degenerate_reason``: a silent reference, the same signal twice) or one that cannot be read
+    (a reference shorter than its mixture, a cut-off file: SlimsepError) is not run; its row says why in
+    ``excluded`` and has no metrics, and ``summarise`` leaves it out of the means. One bad file never loses the
+    whole evaluation.
     """
     rows = []
     total = sum(min(len(d), limit or len(d)) for d in datasets.values())
     bar = tqdm(total=total, desc=point.label, disable=not progress, leave=False)
     for condition, dataset in datasets.items():
         for i in range(min(len(dataset), limit or len(dataset))):
-            mix, ref = dataset[i]
-            reason = degenerate_reason(ref, mix)
+            try:
+                mix, ref = dataset[i]
+                reason = degenerate_reason(ref, mix)
+            except SlimsepError as exc:
+                reason = str(exc)
             if reason:
                 rows.append({"point": point.label, "kind": point.kind, "condition": condition,
                              "id": _item_id(dataset, i), "excluded": reason})

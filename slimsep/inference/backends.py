@@ -7,6 +7,7 @@ the ONNX backend never imports PyTorch.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,6 +23,16 @@ if TYPE_CHECKING:
     from slimsep.models.dsn import DSN
 
 BACKENDS = ("torch", "onnx")
+DEVICE = re.compile(r"cpu|cuda(:\d+)?")
+
+
+def check_device(device: object, name: str = "device") -> str:
+    """``cpu``, ``cuda`` or ``cuda:N``; anything else (``tpu``, ``mps``, ``gpu``) is one SlimsepError naming the
+    option as the caller knows it (``device`` for the API, ``--device`` for the CLI)."""
+    if not isinstance(device, str) or not DEVICE.fullmatch(device):
+        raise SlimsepError(f"{name} {device!r}: not a device slimsep runs on; choose cpu, cuda or cuda:N "
+                           f"(N: the GPU's index)")
+    return device
 
 
 class Backend(Protocol):
@@ -52,6 +63,7 @@ class TorchBackend(_Spans):
     def __init__(self, model: DSN, device: str = "cpu", default_width: float | None = None) -> None:
         import torch
 
+        check_device(device)
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise SlimsepError("--device cuda asked for, but no CUDA device is available")
         self.model, self.cfg, self.device = model.eval().to(device), model.cfg, device
@@ -71,7 +83,7 @@ class OnnxBackend(_Spans):
     name = "onnx"
 
     def __init__(self, model: OnnxDSN, device: str = "cpu") -> None:
-        if device != "cpu":
+        if check_device(device) != "cpu":
             raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
         self.model, self.cfg, self.default_width = model, model.cfg, model.width
 
@@ -95,6 +107,7 @@ def load_backend(path_or_name: str | Path | None, backend: str = "torch", device
     written by ``slimsep export onnx`` (``onnx``; ``threads``: onnxruntime threads per graph call)."""
     if backend not in BACKENDS:
         raise SlimsepError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    check_device(device)
     if backend == "onnx":
         if path_or_name is None:
             raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from slimsep.errors import SlimsepError
+
 HIGHPASS_HZ = 30.0
 TARGET_DBFS = -23.0
 SILENT_RMS = 1e-9  # below this (-180 dBFS) a window is treated as silence: zero estimates, no gain applied
@@ -27,8 +29,12 @@ BLOCK = 1 << 16
 
 
 def as_float_audio(waveform: np.ndarray) -> np.ndarray:
-    """Any numeric array -> float32; integers scaled by 2^(bits-1) (unsigned ones centred first), floats unchanged."""
+    """Any real numeric array -> float32; integers scaled by 2^(bits-1) (unsigned ones centred first), floats
+    unchanged. Raises SlimsepError for other dtypes: a complex array has no one real signal to separate (casting
+    would drop its imaginary part without a word), strings and objects are not samples."""
     data = np.asarray(waveform)
+    if data.dtype == np.bool_ or not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
+        raise SlimsepError(f"waveform of dtype {data.dtype}: expected real samples (float or integer)")
     if np.issubdtype(data.dtype, np.unsignedinteger):
         half = 2.0 ** (8 * data.dtype.itemsize - 1)
         return ((data.astype(np.float64) - half) / half).astype(np.float32)
@@ -65,7 +71,7 @@ class Downmix:
     def __call__(self, audio: np.ndarray) -> np.ndarray:
         if audio.ndim == 1:
             return audio
-        return audio.mean(0) if self.channel is None else audio[self.channel]
+        return audio.mean(0, dtype=np.float64).astype(np.float32) if self.channel is None else audio[self.channel]
 
     @classmethod
     def plan(cls, read: Callable[[int, int], np.ndarray], n_samples: int) -> Downmix:

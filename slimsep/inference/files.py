@@ -14,7 +14,10 @@ from slimsep.audio import audio_info, check_file, check_waveform
 from slimsep.errors import AudioError, SlimsepError
 
 MAX_CHANNELS = 8
-BLOCK = 1 << 16
+# Decode in blocks this small: after a decode failure in the middle of an Ogg Vorbis file, libsndfile 1.2 keeps
+# returning full blocks of 16384 frames and more (misplaced data, up to the announced length), so a longer block
+# size never sees the short read; blocks of 4096 do (tests/inference/test_broken_inputs.py).
+DECODE_BLOCK = 4096
 
 
 def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFileInfo:
@@ -29,10 +32,13 @@ def validate_input(path: Path, max_channels: int = MAX_CHANNELS) -> sf._SoundFil
         raise AudioError(path, f"truncated: the header announces {claimed} samples, the file holds {info.frames}")
     any_signal, read = False, 0
     try:
-        for block in sf.blocks(str(path), blocksize=BLOCK, dtype="float32", always_2d=True):
-            check_waveform(block.T, path)
-            any_signal = any_signal or bool(np.any(block))
-            read += len(block)
+        with sf.SoundFile(str(path)) as f:
+            while len(block := f.read(DECODE_BLOCK, dtype="float32", always_2d=True)):
+                check_waveform(block.T, path)
+                any_signal = any_signal or bool(np.any(block))
+                read += len(block)
+                if len(block) < DECODE_BLOCK:
+                    break
     except sf.LibsndfileError as exc:
         raise AudioError(path, f"unreadable audio data ({exc})") from None
     if read < info.frames:
@@ -99,6 +105,18 @@ def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:
     outs = {f"spk{i + 1}": outdir / f"{path.stem}_spk{i + 1}.wav" for i in range(n_src)}
     outs["report"] = outdir / f"{path.stem}_slimsep.json"
     return outs
+
+
+def check_output_folder(folder: Path) -> Path:
+    """Without creating anything: ``folder`` is not a file, and it or its nearest existing parent is writable. For
+    commands that create their output folder only after long work (evaluate, train) but must refuse a bad one
+    before it."""
+    if folder.exists() and not folder.is_dir():
+        raise SlimsepError(f"{folder}: output folder is a file, not a folder")
+    existing = next(p for p in [folder.absolute(), *folder.absolute().parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise SlimsepError(f"{folder}: cannot create or write the output folder ({existing} is not a writable folder)")
+    return folder
 
 
 def writable_folder(folder: Path) -> Path:

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from slimsep.atomic import atomic_path, write_json_atomic
+from slimsep.atomic import atomic_paths, json_text
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
-from slimsep.errors import SlimsepError
+from slimsep.errors import AudioError, SlimsepError, first_line
 from slimsep.inference.backends import Backend, as_backend, load_backend
 from slimsep.inference.conditioning import Downmix, as_float_audio, highpass, network_gain, orient
 from slimsep.inference.files import MAX_CHANNELS, check_length, check_outputs, output_paths, validate_input
@@ -94,15 +94,30 @@ class Separator:
         return self.cfg.sample_rate
 
     # ---- one window ---------------------------------------------------------------------------
-    def _separate_window(self, audio: np.ndarray, sr: int, budget: float, downmix: Downmix) -> WindowResult:
+    def _separate_window(self, audio: np.ndarray, sr: int, budget: float, downmix: Downmix,
+                         source: str | Path = "<waveform>") -> WindowResult:
         """[channels, n] at ``sr`` -> estimates [S, n]: high-passed, at ``TARGET_DBFS`` into the network, each
-        estimate's sign agreeing with the mixture, then at the mixture's level (``conditioning``)."""
-        mono = downmix(audio)
+        estimate's sign agreeing with the mixture, then at the mixture's level (``conditioning``).
+
+        A window peaking above full scale is processed at full scale and scaled back at the end, so float input near
+        the float32 limit cannot overflow on the way; estimates that are not finite raise AudioError naming
+        ``source`` (a damaged model, or estimates beyond the float32 range), so they are never written."""
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        scale = max(1.0, peak)
+        mono = downmix(audio / np.float32(scale) if scale > 1 else audio)
         x = highpass(resample(mono.astype(np.float32), sr, self.sample_rate), self.sample_rate)
         gain = network_gain(x)
         est, width_idx = self._forward(x * np.float32(gain), budget)
+        if not np.all(np.isfinite(est)):
+            raise AudioError(source, f"the model {self.name!r} produced NaN or Inf; nothing written (a damaged model?)")
         est = orient(est, x) if gain else np.zeros_like(est)
         est = resample(match_mixture_level(est, x), self.sample_rate, sr)
+        if scale > 1:
+            with np.errstate(over="ignore"):
+                est = (est.astype(np.float64) * scale).astype(np.float32)
+            if not np.all(np.isfinite(est)):
+                raise AudioError(source, f"peaks at {peak:.3g}: its talkers' estimates exceed the 32-bit float range; "
+                                         f"scale the input down")
         return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1])
 
     def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
@@ -115,21 +130,22 @@ class Separator:
         if self.warm_up_s is None:
             started = time.perf_counter()
             noise = np.random.default_rng(0).standard_normal(self.sample_rate).astype(np.float32)
-            self._separate_window(noise, self.sample_rate, 0.0, Downmix())
+            self._separate_window(noise, self.sample_rate, 0.0, Downmix(), f"{self.name} (warm-up on noise)")
             self.warm_up_s = time.perf_counter() - started
         return self.warm_up_s
 
     # ---- any length ---------------------------------------------------------------------------
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
-             sink: Callable[[np.ndarray], None]) -> dict:
-        """Separate ``n_samples`` read window by window into ``sink``; returns the report (docs/inference.md)."""
+             sink: Callable[[np.ndarray], None], source: str | Path = "<waveform>") -> dict:
+        """Separate ``n_samples`` read window by window into ``sink``; returns the report (docs/inference.md).
+        ``source`` names the input in errors."""
         windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
         stitcher, log = Stitcher(), WidthLog(self.cfg, gated=self.width is None)
         warm_up = self.warm_up()
         started = time.perf_counter()
         downmix = Downmix.plan(read, n_samples)
         for i, w in enumerate(windows):
-            result = self._separate_window(read(w.start, w.end), sr, budget, downmix)
+            result = self._separate_window(read(w.start, w.end), sr, budget, downmix, source)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
             sink(stitcher.push(result.estimates, w.overlap_before, after))
             log.add(result.width_idx, result.n_model, w.start, w.end, w.overlap_before, after, sr)
@@ -155,9 +171,12 @@ class Separator:
         averaged) -> (estimates [n_src, samples] at ``sample_rate``, report).
 
         Raises SlimsepError for another shape, more than 8 channels (a [channels, samples] array reads as
-        thousands of channels: transpose it), non-finite samples, an input too short, or a bad ``budget``.
+        thousands of channels: transpose it), a dtype that is not real numbers (complex, strings), non-finite
+        samples, an input too short, a ``sample_rate`` that is not a positive finite number (Hz), a bad ``budget``,
+        or estimates that are not finite.
         """
         check_budget(budget)
+        check_sample_rate(sample_rate)
         audio = as_float_audio(waveform.detach().cpu().numpy() if hasattr(waveform, "detach") else waveform)
         audio = audio[:, None] if audio.ndim == 1 else audio
         if audio.ndim != 2 or audio.shape[1] > MAX_CHANNELS:
@@ -184,27 +203,56 @@ class Separator:
         check_length(path, info.frames, info.samplerate, self.sample_rate, self.cfg.kernel_size)
         outs = output_paths(path, outdir, self.cfg.n_src)
         check_outputs(path, outs, overwrite, protected)
-        with ExitStack() as renames:  # the estimates' temporary files are renamed together once all are complete
-            temps = {k: renames.enter_context(atomic_path(p, ".tmp.wav")) for k, p in outs.items() if k != "report"}
-            with sf.SoundFile(str(path)) as src:
-                writers = [sf.SoundFile(str(temps[f"spk{i + 1}"]), "w", info.samplerate, 1, "FLOAT", format="WAV")
-                           for i in range(self.cfg.n_src)]
-                try:
-                    def read(start: int, end: int) -> np.ndarray:
-                        src.seek(start)
-                        return src.read(end - start, dtype="float32", always_2d=True).T
-
-                    def sink(block: np.ndarray) -> None:
-                        for writer, channel in zip(writers, block):
-                            writer.write(channel)
-                    report = self._run(read, info.frames, info.samplerate, budget, sink)
-                finally:
-                    for writer in writers:
-                        writer.close()
-        report["input"] = str(path)
-        report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.cfg.n_src)]
-        write_json_atomic(outs["report"], report)
+        # All outputs appear together once complete, or none; without ``overwrite`` each name is claimed atomically,
+        # so two runs writing the same names never replace each other's outputs (atomic.atomic_paths).
+        with atomic_paths(outs, exclusive=not overwrite) as temps:
+            wavs = [temps[f"spk{i + 1}"] for i in range(self.cfg.n_src)]
+            report = self._separate_into(path, info, budget, wavs)
+            report["input"] = str(path)
+            report["outputs"] = [str(outs[f"spk{i + 1}"]) for i in range(self.cfg.n_src)]
+            write_report(temps["report"], report, outs["report"])
         return outs
+
+    def _separate_into(self, path: Path, info: sf._SoundFileInfo, budget: float, wavs: list[Path]) -> dict:
+        """Stream ``path`` through the network into one float WAV per talker at ``wavs``; returns the report."""
+        with ExitStack() as files:
+            src = files.enter_context(sf.SoundFile(str(path)))
+            writers = [files.enter_context(sf.SoundFile(str(w), "w", info.samplerate, 1, "FLOAT", format="WAV"))
+                       for w in wavs]
+
+            def read(start: int, end: int) -> np.ndarray:
+                src.seek(start)
+                block = src.read(end - start, dtype="float32", always_2d=True).T
+                if block.shape[1] < end - start:
+                    raise AudioError(path, f"truncated: decoding stopped at sample {start + block.shape[1]} of "
+                                           f"{info.frames} (a damaged or cut-off file)")
+                return block
+
+            def sink(block: np.ndarray) -> None:
+                for writer, channel in zip(writers, block):
+                    try:
+                        writer.write(channel)
+                    except (OSError, RuntimeError) as exc:  # soundfile reports a full disk as a RuntimeError
+                        raise SlimsepError(f"{path}: cannot write its estimates ({first_line(exc)})") from None
+            return self._run(read, info.frames, info.samplerate, budget, sink, path)
+
+
+def write_report(tmp: Path, report: dict, path: Path) -> None:
+    """The JSON report into ``tmp`` (published as ``path`` with the estimates); a full disk or a permission
+    problem is one SlimsepError naming ``path``, and the caller's estimates are then discarded with it."""
+    text = json_text(report, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SlimsepError(f"{path}: cannot write the report ({exc.strerror or exc}); the estimates were not kept "
+                           f"either") from None
+
+
+def check_sample_rate(sample_rate: object, name: str = "sample_rate") -> float:
+    """A sample rate must be a positive finite number of Hz (not text, not a bool); one-line SlimsepError."""
+    if isinstance(sample_rate, (bool, str, bytes)) or not _finite(sample_rate) or float(sample_rate) <= 0:
+        raise SlimsepError(f"{name} {sample_rate!r}: must be a positive finite number of samples per second (Hz)")
+    return float(sample_rate)
 
 
 def check_budget(budget: float, name: str = "budget") -> float:

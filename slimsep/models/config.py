@@ -54,9 +54,11 @@ class ModelConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        problems = _range_problems(self)  # first: the checks below divide by some of these
+        if problems:
+            raise SlimsepError("invalid model config: " + "; ".join(problems))
         widths = tuple(float(w) for w in self.widths)
         object.__setattr__(self, "widths", widths)
-        problems = []
         if list(widths) != sorted(set(widths)) or not widths or widths[-1] != 1.0:
             problems.append(f"widths must be ascending, unique and end at 1.0, got {widths}")
         if any(w < 0 or w > 1 for w in widths):
@@ -116,6 +118,29 @@ class ModelConfig:
 
     def replace(self, **changes: Any) -> "ModelConfig":
         return dataclasses.replace(self, **changes)
+
+
+POSITIVE_INTS = ("sample_rate", "n_src", "n_filters", "kernel_size", "d_model", "n_heads", "ffn_dim", "chunk_size",
+                 "n_blocks", "intra_layers", "inter_layers", "gate_hidden")
+
+
+def _range_problems(cfg: ModelConfig) -> list[str]:
+    """Sizes and the rate must be whole numbers >= 1 (a file or manifest with ``sample_rate: 0`` would divide by
+    zero deep in the separator), the gate bias finite."""
+    problems = [f"{name} must be a whole number >= 1, got {getattr(cfg, name)!r}" for name in POSITIVE_INTS
+                if not _positive_int(getattr(cfg, name))]
+    if cfg.head_dim is not None and not _positive_int(cfg.head_dim):
+        problems.append(f"head_dim must be null or a whole number >= 1, got {cfg.head_dim!r}")
+    if not isinstance(cfg.gate_init_bias, (int, float)) or not math.isfinite(cfg.gate_init_bias):
+        problems.append(f"gate_init_bias must be a finite number, got {cfg.gate_init_bias!r}")
+    widths = cfg.widths if isinstance(cfg.widths, (list, tuple)) else [cfg.widths]
+    if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) for w in widths):
+        problems.append(f"widths must be a list of numbers, got {cfg.widths!r}")
+    return problems
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 NAMED_CONFIGS: dict[str, dict[str, Any]] = {

@@ -1,10 +1,16 @@
-"""One-file model format: name, full config, state dict and versions; loaded without pickle code.
+"""One-file model format: name, full config, state dict, a checksum of the weights and versions; loaded
+without pickle code.
 
 ``torch.load(weights_only=True)`` only rebuilds tensors and plain containers, so a model file from
-an untrusted source cannot execute code on load.
+an untrusted source cannot execute code on load. Every load is checked before any audio is read (a file that
+parses can still be damaged: torch does not verify the zip entries' CRCs): the keys, the config's fields and
+ranges (``ModelConfig``), every tensor's shape against the config, every weight finite and of a plausible size,
+and the SHA-256 of the weights that :func:`save_model` stores. Files written before the checksum existed (the
+shipped ``default.pt``) are verified by the other checks.
 """
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,10 @@ from slimsep.models.dsn import DSN
 
 FORMAT = "slimsep-model"
 FORMAT_VERSION = 1
+CHECKSUM = "sha256"
+# Trained weights are O(1) (the shipped model's largest is 2.1) and float16 files cannot hold more than 65504;
+# weights beyond this overflow float32 activations within a few layers (NaN or Inf audio).
+MAX_WEIGHT = 1e6
 
 
 def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = None,
@@ -36,6 +46,7 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
         "model_name": model.cfg.name,
         "config": model.cfg.to_dict(),
         "state_dict": state,
+        "checksum": {"algorithm": CHECKSUM, "state_dict": state_checksum(state)},
         "versions": {"slimsep": str(__version__), "torch": str(torch.__version__)},
         "metadata": metadata or {},
     }
@@ -55,13 +66,55 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
     except pickle.UnpicklingError as exc:
         raise SlimsepError(f"{path}: refused to load: the file contains objects other than tensors and "
                            f"plain data ({first_line(exc)})") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or pickle raises many types, each one line here
         raise SlimsepError(f"{path}: not a readable slimsep model file ({first_line(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise SlimsepError(f"{path}: not a slimsep model file (missing format marker)")
     if payload.get("format_version", 0) > FORMAT_VERSION:
         raise SlimsepError(f"{path}: model format {payload['format_version']} is newer than this slimsep supports")
+    check_payload(payload, path)
     return payload
+
+
+def state_checksum(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order (float16 files: their stored bytes).
+
+    Catches a file that still parses but whose weights were damaged on disk or in transit."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check_payload(payload: dict[str, Any], path: str | Path) -> None:
+    """The keys, the config, the tensors and the checksum of a model payload; one-line SlimsepError naming ``path``."""
+    for key, kind in (("config", dict), ("state_dict", dict)):
+        if not isinstance(payload.get(key), kind):
+            raise SlimsepError(f"{path}: damaged model file: no {key!r} section")
+    state = payload["state_dict"]
+    if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise SlimsepError(f"{path}: damaged model file: 'state_dict' must map names to tensors")
+    expected = payload.get("checksum")
+    if expected is not None:
+        if not isinstance(expected, dict) or expected.get("algorithm") != CHECKSUM:
+            raise SlimsepError(f"{path}: damaged model file: unknown checksum {expected!r}")
+        if state_checksum(state) != expected.get("state_dict"):
+            raise SlimsepError(f"{path}: damaged model file: the weights do not match their stored checksum")
+    for name, tensor in state.items():
+        if tensor.is_floating_point():
+            _check_values(name, tensor, path)
+
+
+def _check_values(name: str, tensor: torch.Tensor, path: str | Path) -> None:
+    values = tensor.float()
+    if not bool(torch.isfinite(values).all()):
+        raise SlimsepError(f"{path}: damaged model file: weight {name} holds NaN or Inf")
+    peak = float(values.abs().max()) if values.numel() else 0.0
+    if peak > MAX_WEIGHT:
+        raise SlimsepError(f"{path}: damaged model file: weight {name} reaches {peak:.3g}, beyond any trained "
+                           f"network's (at most {MAX_WEIGHT:g})")
 
 
 def load_model(path: str | Path) -> DSN:
@@ -76,14 +129,30 @@ def load_model_and_metadata(path: str | Path) -> tuple[DSN, dict[str, Any]]:
 
 
 def _build(payload: dict[str, Any], path: str | Path) -> DSN:
-    cfg = ModelConfig.from_dict(payload["config"])
-    model = DSN(cfg)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
     try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise SlimsepError(f"{path}: weights do not match the stored config ({first_line(exc)})") from None
+        cfg = ModelConfig.from_dict(payload["config"])
+    except (SlimsepError, TypeError) as exc:
+        raise SlimsepError(f"{path}: bad model config ({first_line(exc)})") from None
+    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    _check_shapes(cfg, state, path)
+    model = DSN(cfg)
+    model.load_state_dict(state)
     return model.eval()
+
+
+def _check_shapes(cfg: ModelConfig, state: dict[str, torch.Tensor], path: str | Path) -> None:
+    """The file's tensors against the config's, compared on the meta device: a config that asks for a huge
+    network is refused before any memory is allocated for it."""
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in DSN(cfg).state_dict().items()}
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        what = f"no weight {missing[0]}" if missing else f"unexpected weight {unexpected[0]}"
+        raise SlimsepError(f"{path}: weights do not match the stored config ({what})")
+    for name, shape in expected.items():
+        if tuple(state[name].shape) != shape:
+            raise SlimsepError(f"{path}: weights do not match the stored config ({name} has shape "
+                               f"{tuple(state[name].shape)}, the config needs {shape})")
 
 
 def model_metadata(path: str | Path) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from slimsep.models.dsn import DSN
 from slimsep.models.macs import width_costs
 from slimsep.models.transformer import SlimTransformerLayer
 from slimsep.onnx import graphs
-from slimsep.onnx.format import FORMAT, FORMAT_VERSION, MANIFEST, graph_names
+from slimsep.onnx.format import FORMAT, FORMAT_VERSION, MANIFEST, declared, graph_names, graph_widths
 
 MIN_OPSET, MAX_OPSET, DEFAULT_OPSET = 14, 20, 17  # 14: first opset with the attention export
 
@@ -55,8 +55,9 @@ def export_onnx(model: DSN, folder: str | Path, opset: int = DEFAULT_OPSET, over
     names = graph_names(model.cfg)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer and deprecation warnings of the TorchScript exporter
+        widths = graph_widths(names, model.cfg)
         for spec in _specs(model, names):
-            _export_graph(spec, folder, opset)
+            _export_graph(spec, folder, opset, widths[spec.file])
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "slimsep_version": str(__version__),
                 "opset": opset, "model_name": model.cfg.name, "config": model.cfg.to_dict(),
                 "costs": width_costs(model.cfg), "width": width, "graphs": names}
@@ -73,12 +74,19 @@ def _prepare(folder: Path, overwrite: bool) -> Path:
     return folder
 
 
-def _export_graph(spec: GraphSpec, folder: Path, opset: int) -> None:
-    """One graph, written to a temporary file beside its destination and renamed when complete."""
+def _export_graph(spec: GraphSpec, folder: Path, opset: int, width: float | None) -> None:
+    """One graph, declaring its file name and ``width`` in its metadata (``format.declared``, checked by the
+    runtime), written to a temporary file beside its destination and renamed when complete."""
+    import onnx
+
     with atomic_path(folder / spec.file) as tmp:
         torch.onnx.export(spec.module, spec.args, tmp, dynamo=False, opset_version=opset,
                           input_names=list(spec.inputs), output_names=list(spec.outputs),
                           dynamic_axes={**spec.inputs, **spec.outputs})
+        graph = onnx.load(tmp)
+        for key, value in declared(spec.file, width).items():
+            graph.metadata_props.add(key=key, value=value)
+        onnx.save(graph, tmp)
 
 
 def _specs(model: DSN, names: dict[str, Any]) -> Iterator[GraphSpec]:

@@ -5,6 +5,7 @@ Torch-free on purpose: the ONNX runtime reads this module where PyTorch is not i
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from slimsep.models.config import ModelConfig
 FORMAT = "slimsep-onnx"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# Each graph file declares what it is in its ONNX metadata (written by the exporter, checked by the runtime), so a
+# graph copied over another's name (another width, another block) is refused instead of run.
+GRAPH_KEY, WIDTH_KEY = "slimsep_graph", "slimsep_width"
 
 
 def graph_names(cfg: ModelConfig) -> dict[str, Any]:
@@ -54,6 +58,22 @@ def flat_names(names: dict[str, Any]) -> list[str]:
     return [n for item in names if item is not None for n in flat_names(item)]
 
 
+def graph_widths(names: dict[str, Any], cfg: ModelConfig) -> dict[str, float | None]:
+    """File name -> the width its graph runs at; None for graphs without one (front, back, gates, attention, the
+    full inter stacks and their closing norms)."""
+    widths: dict[str, float | None] = dict.fromkeys(flat_names(names))
+    per_width = [*names.get("intra", []), *[row for part in ("inter_qkv", "inter_out") for layers in
+                                           names.get(part, []) for row in layers]]
+    for row in per_width:
+        widths.update({name: cfg.widths[w] for w, name in enumerate(row) if name})
+    return widths
+
+
+def declared(graph: str, width: float | None) -> dict[str, str]:
+    """The metadata a graph file carries: its file name and width ("" for none)."""
+    return {GRAPH_KEY: graph, WIDTH_KEY: "" if width is None else f"{width:g}"}
+
+
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The validated manifest of an export folder; every problem is one line naming the path."""
     folder = Path(folder)
@@ -83,7 +103,23 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 
 def manifest_config(manifest: dict[str, Any], folder: str | Path) -> ModelConfig:
+    """The model config of a manifest, with its graphs, costs and default width checked against it."""
+    path = Path(folder) / MANIFEST
     try:
-        return ModelConfig.from_dict(manifest["config"])
+        cfg = ModelConfig.from_dict(manifest["config"])
     except (SlimsepError, TypeError) as exc:
-        raise SlimsepError(f"{Path(folder) / MANIFEST}: bad model config ({first_line(exc)})") from None
+        raise SlimsepError(f"{path}: bad model config ({first_line(exc)})") from None
+    if manifest["graphs"] != graph_names(cfg):
+        raise SlimsepError(f"{path}: the graphs listed do not match the model config; re-export the model")
+    costs = manifest.get("costs")
+    if not (isinstance(costs, list) and len(costs) == len(cfg.widths) and all(_finite(c) and c >= 0 for c in costs)):
+        raise SlimsepError(f"{path}: 'costs' must list one finite cost >= 0 per width ({len(cfg.widths)}), got "
+                           f"{costs!r}")
+    width = manifest.get("width")
+    if width is not None and not (_finite(width) and cfg.has_width(width)):
+        raise SlimsepError(f"{path}: 'width' {width!r} is not one of the model's widths {cfg.widths}")
+    return cfg
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -14,7 +14,7 @@ import numpy as np
 
 from slimsep.errors import SlimsepError, first_line
 from slimsep.models import geometry
-from slimsep.onnx.format import flat_names, manifest_config, read_manifest
+from slimsep.onnx.format import GRAPH_KEY, WIDTH_KEY, declared, graph_widths, manifest_config, read_manifest
 
 Widths = None | float | np.ndarray
 Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)
@@ -40,7 +40,7 @@ class OnnxDSN:
         self.costs = np.asarray(manifest["costs"], dtype=np.float32)
         self.graphs: dict[str, Any] = manifest["graphs"]
         self.width: float | None = manifest.get("width")  # the default width (static models); None: the gates
-        self._sessions = _load_sessions(self.folder, flat_names(self.graphs), threads)
+        self._sessions = _load_sessions(self.folder, graph_widths(self.graphs, self.cfg), threads)
         self._attn = [geometry.attn_width(self.cfg, w) for w in self.cfg.widths]  # Q/K/V channels per width index
 
     # ---- geometry, as DSN -----------------------------------------------------------------------
@@ -155,7 +155,9 @@ def width_groups(width_idx: np.ndarray, n_widths: int) -> Groups:
     return [(w, rows) for w, rows in enumerate(parts) if rows.size]
 
 
-def _load_sessions(folder: Path, names: list[str], threads: int) -> dict[str, Any]:
+def _load_sessions(folder: Path, widths: dict[str, float | None], threads: int) -> dict[str, Any]:
+    """A session per graph file (``widths``: file name -> the width the manifest runs it at), each checked against
+    what the file declares itself to be."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -165,9 +167,22 @@ def _load_sessions(folder: Path, names: list[str], threads: int) -> dict[str, An
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     sessions = {}
-    for name in names:
+    for name, width in widths.items():
         try:
             sessions[name] = ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for bad graphs  # noqa: BLE001
             raise SlimsepError(f"{folder / name}: cannot load ONNX graph ({first_line(exc)})") from None
+        _check_declared(folder / name, sessions[name].get_modelmeta().custom_metadata_map, width)
     return sessions
+
+
+def _check_declared(path: Path, meta: dict[str, str], width: float | None) -> None:
+    """A graph that declares another name or width than the manifest gives it was copied or renamed: refused.
+    Graphs exported before the declaration existed carry none and are accepted as they are."""
+    if GRAPH_KEY not in meta:
+        return
+    expected = declared(path.name, width)
+    if {k: meta.get(k) for k in expected} != expected:
+        raise SlimsepError(f"{path}: this graph is {meta.get(GRAPH_KEY)} at width {meta.get(WIDTH_KEY) or '-'}, the "
+                           f"manifest runs it as {path.name} at width {expected[WIDTH_KEY] or '-'}; "
+                           f"re-export the model")

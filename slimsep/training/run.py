@@ -1,9 +1,16 @@
-"""Build the Trainer from a config, run (or resume) a stage, and export the model file."""
+"""Build the Trainer from a config, run (or resume) a stage, and export the model file.
+
+Training state (issue 28): every checkpoint is written atomically and read with ``weights_only=True`` passed
+explicitly (``checkpoints.py``), so a kill during a write leaves the previous ``last.ckpt`` whole and a hostile
+pickle never runs, even under ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``; ``--resume`` falls back to the newest intact
+checkpoint; SIGTERM or SIGINT saves ``last.ckpt`` and exits 143 or 130.
+"""
 from __future__ import annotations
 
 import json
 import logging
 import os
+import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -15,10 +22,12 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from slimsep.data.factory import check_sample_rate
-from slimsep.errors import SlimsepError
+from slimsep.errors import Interrupted, SlimsepError
 from slimsep.hardware import cpu_has_fast_bf16
+from slimsep.inference.files import check_output_folder
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
 from slimsep.models.serialization import model_metadata
+from slimsep.training.checkpoints import AtomicCheckpointIO, StopOnSignal, load_checkpoint, resume_checkpoint
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.ema import EMA
 from slimsep.training.module import SeparationModule
@@ -39,7 +48,7 @@ def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     if not path.is_file():
         raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
     if path.suffix == ".ckpt":
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        ckpt = load_checkpoint(path)
         model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
         model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
     else:
@@ -95,7 +104,8 @@ def data_workers(cfg: TrainConfig) -> int:
     return 0 if cores < 4 else 1
 
 
-def build_trainer(cfg: TrainConfig, run_dir: Path) -> tuple[L.Trainer, ModelCheckpoint]:
+def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None,
+                  ) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg.trainer
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
     # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
@@ -103,15 +113,18 @@ def build_trainer(cfg: TrainConfig, run_dir: Path) -> tuple[L.Trainer, ModelChec
     monitor, mode = ("val/loss", "min") if cfg.stage == "gate" else ("val/si_sdri", "max")  # module.py
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                            save_top_k=t.save_top_k, filename="best-{step}", auto_insert_metric_name=False)
-    last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,
-                           every_n_train_steps=t.checkpoint_every_n_steps)
+    last = ModelCheckpoint(dirpath=run_dir / "checkpoints", save_last=True, save_top_k=0,  # always last.ckpt, even
+                           every_n_train_steps=t.checkpoint_every_n_steps,  # after resuming from another checkpoint
+                           enable_version_counter=False)
     trainer = L.Trainer(
         default_root_dir=run_dir, max_steps=t.max_steps, max_time=wall_clock_limit(t.max_time),
         accelerator=t.accelerator, devices=t.devices,
         num_nodes=t.num_nodes, strategy=t.strategy, precision=resolve_precision(cfg),
         val_check_interval=min(t.val_check_interval, t.max_steps), check_val_every_n_epoch=None,
         limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
-        logger=CSVLogger(run_dir, name="logs"), callbacks=[best, last, LearningRateMonitor(), *averaging(cfg)],
+        logger=CSVLogger(run_dir, name="logs"),  # resume: version_1, ...
+        callbacks=[best, last, LearningRateMonitor(), *averaging(cfg), *([stop] if stop else [])],
+        plugins=[AtomicCheckpointIO()],
         enable_progress_bar=t.enable_progress_bar, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards for DDP itself, in a resumable order
     )
@@ -149,10 +162,14 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     ``data`` replaces the data module built from ``cfg.data`` (the GPU recipe mixes on the GPU itself).
     """
     run_dir = Path(run_dir)
+    check_output_folder(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
-    if resume and not last.is_file():
-        raise SlimsepError(f"{run_dir}: nothing to resume (no checkpoints/last.ckpt)")
-    if not resume and last.is_file():
+    start = None
+    if resume:
+        start, notes = resume_checkpoint(run_dir)
+        for note in notes:
+            print(f"slimsep: note: {note}", file=sys.stderr)
+    elif last.is_file():
         raise SlimsepError(f"{run_dir} already holds a run; pass --resume to continue it or choose another -o")
     if cfg.trainer.threads:
         torch.set_num_threads(cfg.trainer.threads)
@@ -170,11 +187,15 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    trainer, best = build_trainer(cfg, run_dir)
-    trainer.fit(module, datamodule=data, ckpt_path=str(last) if resume else None)
+    stop = StopOnSignal()
+    trainer, best = build_trainer(cfg, run_dir, stop)
+    trainer.fit(module, datamodule=data, ckpt_path=str(start) if start else None, weights_only=True)
+    if stop.signum is not None:
+        trainer.save_checkpoint(last)
+        raise Interrupted(stop.signum, f"stopped by {stop.name} at step {trainer.global_step}; saved {last}; "
+                                       f"continue with --resume")
     if best.best_model_path:
-        ckpt = torch.load(best.best_model_path, map_location="cpu", weights_only=True)
-        module.load_state_dict(ckpt["state_dict"])
+        module.load_state_dict(load_checkpoint(Path(best.best_model_path))["state_dict"])
     score = float(best.best_model_score) if best.best_model_score is not None else None
     extra = {"command": command, "best_checkpoint": Path(best.best_model_path).name if best.best_model_path else "",
              "selected_by": best.monitor, "val_" + best.monitor.removeprefix("val/"): score,

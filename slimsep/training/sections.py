@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -137,6 +138,7 @@ class TrainConfig:
             raise SlimsepError(f"stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
         if self.stage == "gate" and not self.init_from:
             raise SlimsepError("stage 'gate' needs init_from: a stage-1 (slimmable) model file or checkpoint")
+        check_ranges(self)
 
     @classmethod
     def from_dict(cls, cfg: dict) -> TrainConfig:
@@ -147,6 +149,26 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """The plain nested dict (YAML keys) that ``config.yaml``, checkpoints and model files store."""
         return dataclasses.asdict(self, dict_factory=lambda pairs: {_key(name): value for name, value in pairs})
+
+
+# Entries that must be finite and > 0: a NaN learning rate trains on NaN, a batch of 0 or -1 steps end in a
+# traceback from deep inside Lightning. ``data`` keys are checked where the chosen corpus has them.
+POSITIVE = ("optim.lr", "loader.batch_size", "trainer.max_steps", "trainer.val_check_interval",
+            "trainer.checkpoint_every_n_steps", "data.segment", "data.seconds")
+
+
+def check_ranges(cfg: TrainConfig) -> None:
+    """One line naming the first entry of ``POSITIVE`` that is not a finite number > 0."""
+    plain = cfg.to_dict()
+    for key in POSITIVE:
+        section, name = key.split(".")
+        if name not in plain[section]:
+            continue
+        value = plain[section][name]
+        if value is None and section == "data":
+            continue  # the corpus reader's own default (whole utterances)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise SlimsepError(f"config entry '{key}' must be a finite number > 0, got {value!r}")
 
 
 def check_section(given: object, cls: type, where: str = "", prefix: str = "") -> None:

@@ -68,3 +68,38 @@ def test_a_bad_budget_is_refused_before_any_work(condition_tree: Path, tiny_mode
     code = main(["evaluate", "--model", str(tiny_model_path), "--budget", value, "--data", str(condition_tree),
                  "-o", str(tmp_path / "r")])
     assert code == 2 and f"--budget {value}" in capsys.readouterr().err
+
+
+def test_evaluate_reference_shorter_than_its_mixture_or_truncated(tree_with_degenerate_items: Path,
+                                                                  tiny_model_path: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 28: a bad item is named and skipped; the evaluation of the others goes on."""
+    folder = tree_with_degenerate_items / "test" / "ov100_na0"
+    short = folder / "s1" / "good0.wav"
+    sf.write(short, sf.read(short, dtype="float32")[0][:4000], 8000, subtype="FLOAT")
+    cut = folder / "s2" / "good1.wav"
+    cut.write_bytes(cut.read_bytes()[:len(cut.read_bytes()) // 2])  # a WAV cut off mid-write
+    out = tmp_path / "report"
+    code = main(["evaluate", "--model", str(tiny_model_path), "--no-sdr", "--data", str(tree_with_degenerate_items),
+                 "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    rows = {r["id"]: r for r in csv.DictReader(open(out / "utterances.csv"))}
+    assert rows["good0"]["excluded"].startswith(f"{short}: has 4000 samples, its mixture")
+    assert rows["good1"]["excluded"].startswith(f"{cut}: has ")
+    assert f"{short}: has 4000 samples" in err and str(cut) in err
+    assert "good0" in (out / "summary.md").read_text(), "the report lists what was skipped"
+
+
+def test_evaluate_output_naming_an_existing_file(condition_tree: Path, tiny_model_path: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import slimsep.evaluation
+
+    monkeypatch.setattr(slimsep.evaluation, "evaluate_point", lambda *a, **k: pytest.fail("checked before any work"))
+    blocker = tmp_path / "report.txt"
+    blocker.write_text("keep")
+    code = main(["evaluate", "--model", str(tiny_model_path), "--data", str(condition_tree), "-o", str(blocker)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"slimsep: error: {blocker}: output folder is a file, not a folder\n"
+    assert blocker.read_text() == "keep"
