@@ -71,8 +71,8 @@ class ModelConfig:
             problems.append(f"mask_act must be relu or sigmoid, got {self.mask_act!r}")
         if self.intra_type not in ("transformer", "conv"):
             problems.append(f"intra_type must be transformer or conv, got {self.intra_type!r}")
-        if self.conv_kernel < 1 or self.conv_kernel % 2 == 0:
-            problems.append(f"conv_kernel must be a positive odd number, got {self.conv_kernel}")
+        if self.conv_kernel % 2 == 0:
+            problems.append(f"conv_kernel must be odd (same-length convolution), got {self.conv_kernel}")
         if self.in_norm not in ("frame", "global"):
             problems.append(f"in_norm must be frame or global, got {self.in_norm!r}")
         if problems:
@@ -121,7 +121,7 @@ class ModelConfig:
 
 
 POSITIVE_INTS = ("sample_rate", "n_src", "n_filters", "kernel_size", "d_model", "n_heads", "ffn_dim", "chunk_size",
-                 "n_blocks", "intra_layers", "inter_layers", "gate_hidden")
+                 "n_blocks", "intra_layers", "inter_layers", "gate_hidden", "conv_kernel")
 
 
 def _range_problems(cfg: ModelConfig) -> list[str]:
