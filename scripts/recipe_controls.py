@@ -340,6 +340,7 @@ def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
 
 
 def plot(results: dict, path: Path) -> None:
+    """SI-SDRi on both voice sets against the step and, where the curves have CPU time, against CPU minutes."""
     try:
         import matplotlib
     except ImportError:  # a bare GPU machine: plot later from the JSON
@@ -347,15 +348,22 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, key, title in zip(axes, ("train_voices", "valid_voices"), ("training voices", "validation voices")):
-        for name, r in results.items():  # step 0 (untrained, about -26 dB) left out: it would squash the rest
-            points = [(s, v) for s, v in zip(r["step"], r[key]) if s > 0]
-            ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1,
-                    color=plt.cm.tab20(list(results).index(name) % 20))
-        ax.set(title=f"SI-SDRi on {title}", xlabel="step", ylabel="dB")
-        ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes_x = [("step", "step")] + ([("cpu_s", "CPU minutes (one thread)")]
+                                    if any("cpu_s" in r for r in results.values()) else [])
+    fig, axes = plt.subplots(len(axes_x), 2, figsize=(11, 4 * len(axes_x)), sharey=True, squeeze=False)
+    for row, (xkey, xlabel) in zip(axes, axes_x):
+        for ax, key, title in zip(row, ("train_voices", "valid_voices"), ("training voices", "validation voices")):
+            for name, r in results.items():  # step 0 (untrained, about -26 dB) left out: it would squash the rest
+                if xkey not in r:
+                    continue
+                scale = 60.0 if xkey == "cpu_s" else 1.0
+                points = [(x / scale, v) for s, x, v in zip(r["step"], r[xkey], r[key]) if s > 0]
+                if points:
+                    ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1,
+                            color=plt.cm.tab20(list(results).index(name) % 20))
+            ax.set(title=f"SI-SDRi on {title}", xlabel=xlabel, ylabel="dB")
+            ax.grid(alpha=0.3)
+        row[1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
