@@ -75,6 +75,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "small_h2_full": {**_NEW, "model": {"in_norm": "global", "n_heads": 2}, "data": {"overlaps": [1.0]}},
     "conv_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0]}},
     "conv_mix": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0, 0.5, 0.25]}},
+    "small_kernel16_full": {**_NEW, "model": {"in_norm": "global", "kernel_size": 16}, "data": {"overlaps": [1.0]}},
+    # Peers (asteroid, experiment-only; see AsteroidNet), same recipe and mixtures.
+    "dprnn_full": {**_NEW, "net": "dprnn", "data": {"overlaps": [1.0]}},
+    "sudormrf_full": {**_NEW, "net": "sudormrf", "data": {"overlaps": [1.0]}},
 }
 BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (the shipped model's separator)
 OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False,
@@ -198,13 +202,23 @@ def cached(cache: Path, key: str, build) -> torch.Tensor:  # noqa: ANN001
 
 
 class AsteroidNet(torch.nn.Module):
-    """asteroid's DPRNNTasNet (experiment-only control) with slimsep's call convention: [B, T] -> [B, 2, T]."""
+    """asteroid's peer separators (experiment-only controls) with slimsep's call convention: [B, T] -> [B, 2, T].
 
-    def __init__(self) -> None:
+    ``dprnn``: DPRNNTasNet near `small`'s MACs (~1.7 vs 1.55 GMAC/s, LSTMs counted by hand): 2 blocks of BiLSTMs
+    with 128 units. ``sudormrf``: SuDORMRFNet at 0.25x of the paper's size (Tzinis et al. 2020: 512 basis
+    filters of 21 samples, 128 bottleneck channels, 4 U-ConvBlocks instead of 16).
+    """
+
+    def __init__(self, kind: str = "dprnn") -> None:
         super().__init__()
+        if kind == "sudormrf":
+            from asteroid.models import SuDORMRFNet
+
+            self.net = SuDORMRFNet(n_src=2, bn_chan=128, num_blocks=4, upsampling_depth=4, kernel_size=21,
+                                   n_filters=512, sample_rate=8000)
+            return
         from asteroid.models import DPRNNTasNet
 
-        # Near `small`'s MACs (~1.7 vs 1.55 GMAC/s, LSTMs counted by hand): 2 blocks of BiLSTMs with 128 units.
         self.net = DPRNNTasNet(n_src=2, n_filters=64, kernel_size=16, bn_chan=64, hid_size=128, chunk_size=100,
                                n_repeats=2, sample_rate=8000)
 
@@ -213,8 +227,8 @@ class AsteroidNet(torch.nn.Module):
 
 
 def build_net(variant: dict) -> torch.nn.Module:
-    if variant.get("net") == "dprnn":
-        return AsteroidNet()
+    if variant.get("net") in ("dprnn", "sudormrf"):
+        return AsteroidNet(variant["net"])
     if "config" in variant:  # a named config as it stands (benchmarks/learning_curve.py)
         model = DSN(get_config(variant["config"], **variant.get("model", {})))
     else:
