@@ -150,9 +150,7 @@ def mixer(root: Path, split: str, n: int, seconds: float, seed: int, speakers: s
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
     data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed,
-                             overlaps=tuple(overlaps))
-    if load is not None:
-        data.load = load
+                             overlaps=tuple(overlaps), load=load)
     if speakers == "clean":
         data.speakers = {k: v for k, v in data.speakers.items() if k in clean_speakers(list(data.speakers))}
     return data
@@ -183,8 +181,8 @@ def _train_part(job: tuple) -> torch.Tensor:
     pack, n, seconds, seed, speakers, k, workers = job
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
-    data = DynamicMixDataset(pack, "train", segment=seconds, n_items=n, task="sep_clean", seed=seed)
-    data.load = pack_loader(pack)
+    data = DynamicMixDataset(pack, "train", segment=seconds, n_items=n, task="sep_clean", seed=seed,
+                             load=pack_loader(pack))
     if speakers == "clean":
         data.speakers = {s: v for s, v in data.speakers.items() if s in clean_speakers(list(data.speakers))}
     return torch.stack([data[i][1] for i in range(k, n, workers)]).half()

@@ -13,6 +13,7 @@ gain in dB, ``mix_gain_range`` gives the whole mixture (and its targets) one ran
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +36,19 @@ class DynamicMixDataset(Dataset):
                  task: str = "sep_noisy", seed: int = 0, sample_rate: int = 8000,
                  speaker_weighting: str = "uniform", speed_range: tuple[float, float] | None = None,
                  pitch_range: tuple[float, float] | None = None, gain_range: tuple[float, float] | None = None,
-                 mix_gain_range: tuple[float, float] | None = None) -> None:
+                 mix_gain_range: tuple[float, float] | None = None,
+                 load: Callable[[str], np.ndarray] | None = None) -> None:
+        """``load`` reads a manifest path into float32 audio at ``sample_rate`` (default: the files under ``root``,
+        each checked to exist at that rate before any work); another loader (an in-memory pack, as
+        ``scripts/recipe_controls.py`` uses) skips the file check, since its paths name no files."""
         task_mixture(task)  # a clear error for an unknown task before any work
         self.root = Path(root)
         self.speakers, self.noises = speaker_pools(self.root, split)
-        check_pool_files(self.root, [e for utts in self.speakers.values() for e in utts] + self.noises, sample_rate)
+        if load is None:
+            check_pool_files(self.root, [e for utts in self.speakers.values() for e in utts] + self.noises,
+                             sample_rate)
         self.speaker_p = speaker_probabilities(self.speakers, speaker_weighting)
-        self.load = audio_loader(self.root)
+        self.load = load or audio_loader(self.root)
         self.segment, self.n_items, self.seed = segment, n_items, seed
         self.overlaps, self.activities, self.task = overlaps, activities, task
         self.sample_rate = sample_rate
