@@ -94,3 +94,25 @@ def test_fetch_uses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (done / ".complete").write_text("pkg_1_all.deb\n")
     monkeypatch.setattr(debian.subprocess, "run", lambda *a, **k: pytest.fail("no download when cached"))
     assert debian.fetch_package("pkg", cache=tmp_path) == done
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fetching_the_speech_sources_shows_progress(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
+    """The minutes of downloads and decoding before the first speaker line: a bar naming each source package."""
+    import io
+    import sys
+
+    from slimsep.data import game_sources, speech_sources
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for module, name in [(speech_sources, "_asterisk"), (speech_sources, "_fillets"), (speech_sources, "_fotaq"),
+                         (game_sources, "drascula"), (game_sources, "bass"), (game_sources, "tuxpaint"),
+                         (game_sources, "ktuberling"), (game_sources, "festvox_ru")]:
+        monkeypatch.setattr(module, name, lambda *args: [])
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert speech_sources.speakers(0, quiet=quiet) == []
+    assert ("speech sources" in terminal.getvalue() and "festvox-ru" in terminal.getvalue()) != quiet
