@@ -3,7 +3,6 @@ clear line for the usual wrong ``--model`` values."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from slimsep.errors import SlimsepError
 from slimsep.inference import Separator
 from slimsep.inference.backends import model_digest
 from slimsep.inference.pretrained import resolve
+from tests.conftest import Terminal
 from tests.inference.conftest import write_wav
 
 
@@ -84,17 +84,11 @@ def test_a_hub_name_gets_a_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         resolve("runs/x/model.pt")
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("quiet", [False, True])
 def test_separate_shows_progress_on_a_terminal_unless_quiet(tiny_model_file: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
     wav = write_wav(tmp_path / "long.wav", _noise(8000 * 8))
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal := Terminal())
     args = ["separate", str(wav), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"), "--window", "2"]
     assert main(args + ["--quiet"] * quiet) == 0
     assert ("long.wav" in terminal.getvalue() and "window" in terminal.getvalue()) != quiet
