@@ -137,3 +137,20 @@ def test_recorded_commands_are_made_portable() -> None:
                     "--corpus /srv/x/open_corpus/") == ("-o runs/g --set init_from=runs/s/model.pt --set "
                                                         "data.root=corpus --corpus corpus")
     assert portable("configs/small_open_gate.yaml runs/a") == "configs/small_open_gate.yaml runs/a"
+
+
+def test_readme_separations_do_not_collide() -> None:
+    """Run in order, no ``slimsep separate`` of the README may find another one's outputs (it would refuse them)."""
+    seen: dict[tuple[str, str], str] = {}
+    clashes = []
+    for block in bash_commands(REPO / "README.md"):
+        for tokens in (c for c in block if c[:2] == ["slimsep", "separate"] and "--overwrite" not in c):
+            outdir = next(iter(_outputs(tokens)), "separated")
+            inputs = [t for i, t in enumerate(tokens[2:], 2) if not t.startswith("-")
+                      and not tokens[i - 1].startswith("-")]
+            for stem in (Path(t).stem for t in inputs):
+                if (outdir, stem) in seen:
+                    clashes.append(f"{' '.join(tokens)}: {outdir}/{stem}_spk1.wav written before by "
+                                   f"{seen[outdir, stem]}")
+                seen[outdir, stem] = " ".join(tokens)
+    assert not clashes, "\n".join(clashes)
