@@ -12,9 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("data", help="build and inspect corpora", description=__doc__)
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     oc = sub.add_parser("open-corpus", help="build the offline open corpus from Debian packages",
-                        description="Downloads about 0.8 GB of Debian packages (2 GB unpacked, cached in "
-                                    "~/.cache/slimsep) and writes about 1.9 GB; about 7 minutes on 2 cores. "
-                                    "Needs apt-get and dpkg-deb (Debian or Ubuntu).")
+                        description="Downloads 0.76 GB of Debian packages with apt-get (Debian or Ubuntu), kept "
+                                    "with their unpacked files in ~/.cache/slimsep (2.0 GB), and writes 1.9 GB; "
+                                    "7-11 minutes on 2 cores (README.md, 'Train, evaluate, profile').")
     oc.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     oc.add_argument("--n-test", type=int, default=40, help="mixtures per test condition")
     oc.add_argument("--n-valid", type=int, default=10, help="mixtures per validation condition")
