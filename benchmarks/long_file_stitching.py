@@ -1,6 +1,6 @@
 """Does a talker stay in one output across the windows of a long file? A 36 s real-speech case.
 
-    python benchmarks/long_file_stitching.py [--model default] [--seconds 36] [--b-from 12]
+    python benchmarks/long_file_stitching.py [--model default] [--seconds 36] [--b-from 12] [--width 1]
 
 Talker A (codec2-examples ve9qrp.wav) speaks throughout, talker B (david4.wav) from ``--b-from`` s, at equal RMS;
 the mixture goes through ``Separator.separate`` (windows of at most 10 s sharing 2 s). For each 2 s bin the table
@@ -44,9 +44,10 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--seconds", type=float, default=36.0)
     parser.add_argument("--b-from", type=float, default=12.0)
+    parser.add_argument("--width", type=float, default=None, help="every chunk at this width (default: the gates)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    sep = Separator.from_pretrained(args.model)
+    sep = Separator.from_pretrained(args.model, **({} if args.width is None else {"width": args.width}))
     mix, refs = build(args.seconds, args.b_from, sep.sample_rate)
     est, report = sep.separate(mix, sep.sample_rate)
     sr, step = sep.sample_rate, 2 * sep.sample_rate

@@ -12,7 +12,7 @@
 # (docs/results.md). Then the evaluation and the ship step at the end. Set CORPUS and RUNS to relocate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CORPUS=${CORPUS:-/work/data/open_corpus_v2}
+CORPUS=${CORPUS:-corpus}
 RUNS=${RUNS:-runs}
 quiet="--set trainer.enable_progress_bar=false --set trainer.threads=1"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One-call GPU recipe (docs/training.md, "One-call GPU recipe").
 
-    python scripts/gpu_recipe.py pack --corpus /work/data/open_corpus_v1 --wheels WHEELS_DIR   # here
+    python scripts/gpu_recipe.py pack --corpus corpus --wheels WHEELS_DIR   # here
     python scripts/gpu_recipe.py run --budget-s 480 --plan configs/gpu/plan.yaml               # on the GPU
 
 ``run`` starts with the standard library only: it unpacks the carried wheels of the modules the machine lacks

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from slimsep.data.conditions import condition_order
+
 
 def scores(report: Path, point: str, metric: str) -> dict[str, tuple[str, float]]:
     """mixture id -> (condition, value) of ``point`` in ``report/utterances.csv`` (excluded rows dropped)."""
@@ -43,7 +45,7 @@ def table(a: dict[str, tuple[str, float]], b: dict[str, tuple[str, float]]) -> l
         groups.setdefault(a[key][0], []).append(diff)
         groups.setdefault("all", []).append(diff)
     out = []
-    for name, diffs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", kv[0])):
+    for name, diffs in sorted(groups.items(), key=lambda kv: (kv[0] == "all", condition_order(kv[0]))):
         d = np.asarray(diffs)
         se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
         out.append((name, float(d.mean()), se, int(d.size)))

@@ -7,7 +7,7 @@ mixtures of training voices and of validation voices (the open corpus's dynamic 
 speakers, other seeds). Results are appended per variant to ``<out>.json`` and drawn to ``<out>.png``, so variants
 can be added in later calls. docs/training.md ("Recipe controls") has the results.
 
-Usage: python scripts/recipe_controls.py --corpus /work/data/open_corpus_v1 base stack_norm lr_2e-3
+Usage: python scripts/recipe_controls.py --corpus corpus base stack_norm lr_2e-3
        python scripts/recipe_controls.py --list
 """
 from __future__ import annotations
@@ -384,7 +384,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*")
     parser.add_argument("--list", action="store_true", help="print the variants and exit")
-    parser.add_argument("--corpus", type=Path, default=Path("/work/data/open_corpus_v1"))
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"))
     parser.add_argument("--make-pack", action="store_true", help="build --pack from --corpus and exit")
     parser.add_argument("--pack", type=Path, default=Path("runs/recipe_pack"), help="speech pack (see make_pack)")
     parser.add_argument("--cap-minutes", type=float, default=10.0, help="pack: minutes kept per clean voice")

@@ -6,7 +6,7 @@
 # static widths at once), the gates and the evaluation on a 2-core CPU (about 1 h). Set CORPUS and RUNS to relocate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CORPUS=${CORPUS:-/work/data/open_corpus}
+CORPUS=${CORPUS:-corpus}
 RUNS=${RUNS:-runs}
 # Gate runs (stage 2), one DSN each: name:override,override,... (as run for the shipped results). They predate the
 # complexity-loss fix (commit b9045d4: chunk quality had been measured at the wrong gain, so only all-silent chunks

@@ -3,7 +3,7 @@
 Every number on the page comes from the reports' summary.json files (merged; a later report's operating point
 replaces an earlier one of the same label), so re-running an evaluation and this script refreshes the page:
 
-    python scripts/results_page.py docs/results_src/reports/* runs/report --corpus /work/data/open_corpus
+    python scripts/results_page.py docs/results_src/reports/* runs/report --corpus corpus
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slimsep.atomic import write_text_atomic
 from slimsep.evaluation.report import load_reports, markdown_table, tradeoff_plot
+from slimsep.portable import portable
 
 COLUMNS = (("si_sdri", "SI-SDRi [dB]", "{:.2f}"), ("sdri", "SDRi [dB]", "{:.2f}"), ("siri", "SIRi [dB]", "{:.2f}"),
            ("gmac_per_s", "GMAC/s", "{:.3f}"), ("ms_per_s", "CPU ms/s", "{:.1f}"))
@@ -83,7 +84,7 @@ def main() -> None:
     parts += ["Conditions: `ov<overlap %>_na<noise activity %>`; mixtures are `mix_both` (na0 is the clean mixture).",
               f"Mixtures per condition: {per_condition_counts(summary)}.",
               f"Regenerate: `slimsep evaluate` as in `{args.recipe}`, then "
-              f"`python scripts/results_page.py {' '.join(map(str, args.reports))} --corpus {args.corpus}"
+              f"`python scripts/results_page.py {' '.join(map(str, args.reports))} --corpus {portable(str(args.corpus))}"
               f"{f' --intro {args.intro}' if args.intro else ''} --title '{args.title}' -o {args.out}`."]
     write_text_atomic(args.out, "\n".join(parts) + "\n")
     print(f"wrote {args.out} and {figure}")

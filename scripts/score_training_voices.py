@@ -2,7 +2,7 @@
 
 Next to the validation score it tells fitting the training voices apart from generalising to new ones
 (docs/results_2026-11.md, "Continuing stage 1 on a 2-core CPU"). The mixtures are the dynamic mixer's, under a fixed seed.
-Usage: python scripts/score_training_voices.py --corpus /work/data/open_corpus MODEL [MODEL ...]
+Usage: python scripts/score_training_voices.py --corpus corpus MODEL [MODEL ...]
 """
 from __future__ import annotations
 

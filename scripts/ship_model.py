@@ -18,6 +18,7 @@ from slimsep.atomic import write_text_atomic
 from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
 from slimsep.models.serialization import load_model_and_metadata
+from slimsep.portable import portable
 
 
 def results_for(summary_path: Path, label_prefix: str) -> dict:
@@ -42,8 +43,8 @@ def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
     lines = [f"# Shipped model `{name}`", "",
              f"`{cfg['name']}` DSN ({cfg['n_blocks']} dual-path blocks, D={cfg['d_model']}, {cfg['n_heads']} heads, "
              f"widths {cfg['widths']}, {cfg['sample_rate']} Hz), gates trained with lambda = "
-             f"{recipe.get('gate', {}).get('lambda')} on top of the stage-1 network `{recipe.get('init_from')}`.", "",
-             f"Training command of the last stage: `{meta.get('command', '')}` ({meta.get('steps')} steps); "
+             f"{recipe.get('gate', {}).get('lambda')} on top of the stage-1 network `{portable(str(recipe.get('init_from')))}`.", "",
+             f"Training command of the last stage: `{portable(meta.get('command', ''))}` ({meta.get('steps')} steps); "
              f"full pipeline: `{meta['reproduce']}`.", "", "## Data", "",
              f"Open corpus (`slimsep data open-corpus`), task `{meta['data']['task']}`; speakers per split:", ""]
     for split, info in sorted(meta["data"]["splits"].items()):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from slimsep.errors import SlimsepError
+from slimsep.errors import OutputExistsError, SlimsepError
 
 
 @contextmanager
@@ -86,7 +86,7 @@ def _publish(tmp: Path, path: Path, exclusive: bool = False) -> None:
         if not path.exists():
             os.replace(tmp, path)
             return
-    raise SlimsepError(f"{path}: output exists (written by another run meanwhile?); pass --overwrite to replace it")
+    raise OutputExistsError(path, why="written by another run meanwhile?")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -34,6 +34,18 @@ class Interrupted(BaseException):
                                     f"removed, finished outputs are complete")
 
 
+class OutputExistsError(SlimsepError):
+    """An output that exists and may not be replaced; the message names the switch as the caller knows it
+    (``overwrite=True`` in Python, ``--overwrite`` on the command line: :meth:`for_option`)."""
+
+    def __init__(self, path: str | Path, option: str = "overwrite=True", why: str = "") -> None:
+        self.path, self.why = str(path), why
+        super().__init__(f"{path}: output exists{f' ({why})' if why else ''}; pass {option} to replace it")
+
+    def for_option(self, option: str) -> OutputExistsError:
+        return OutputExistsError(self.path, option, self.why)
+
+
 def first_line(exc: BaseException, limit: int = 200) -> str:
     """A short reason from a library's exception for a one-line error: its message's first non-blank line, cut to
     ``limit`` characters, or the exception's type name when the message is empty (libraries raise both kinds)."""

@@ -1,6 +1,8 @@
 """Shared fixtures: small models and signals every test can afford on a CPU."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -37,3 +39,12 @@ def voice_tone(seconds: float, freq: float, seed: int) -> np.ndarray:
     t = np.arange(int(seconds * 8000)) / 8000
     env = 0.5 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 3) * t)
     return (0.3 * env * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so progress bars draw into it. Set it inside the test body
+    (``monkeypatch.setattr(sys, "stderr", Terminal())``): pytest's capture resets ``sys.stderr`` after fixtures."""
+
+    def isatty(self) -> bool:
+        return True
+

@@ -11,11 +11,15 @@ from slimsep.errors import SlimsepError
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("data", help="build and inspect corpora", description=__doc__)
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    oc = sub.add_parser("open-corpus", help="build the offline open corpus from Debian packages")
+    oc = sub.add_parser("open-corpus", help="build the offline open corpus from Debian packages",
+                        description="Downloads 0.76 GB of Debian packages with apt-get (Debian or Ubuntu), kept "
+                                    "with their unpacked files in ~/.cache/slimsep (2.0 GB), and writes 1.9 GB; "
+                                    "7-11 minutes on 2 cores (README.md, 'Train, evaluate, profile').")
     oc.add_argument("-o", "--out", required=True, type=Path, help="output folder")
     oc.add_argument("--n-test", type=int, default=40, help="mixtures per test condition")
     oc.add_argument("--n-valid", type=int, default=10, help="mixtures per validation condition")
     oc.add_argument("--seed", type=int, default=0)
+    oc.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     oc.set_defaults(func=_open_corpus)
     fe = sub.add_parser("fetch", help="download and unpack Debian packages into the cache")
     fe.add_argument("packages", nargs="+", help="e.g. codec2-examples")
@@ -41,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _open_corpus(args: argparse.Namespace) -> int:
     from slimsep.data.open_corpus import build_open_corpus
 
-    summary = build_open_corpus(args.out, n_test=args.n_test, n_valid=args.n_valid, seed=args.seed)
+    summary = build_open_corpus(args.out, n_test=args.n_test, n_valid=args.n_valid, seed=args.seed,
+                                quiet=args.quiet)
     print(format_summary(summary))
     return 0
 

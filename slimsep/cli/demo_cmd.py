@@ -2,23 +2,31 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="separate a real two-talker mixture with the shipped model",
                               description=__doc__ + " The speech comes from Debian's codec2-examples "
-                                                    "(fetched once with apt-get download, then cached).")
+                                                    "(~11 MB, fetched once with apt-get download, which needs "
+                                                    "Debian or Ubuntu, then cached; elsewhere the error says where "
+                                                    "to download the .deb by hand).")
     p.add_argument("-o", "--out", type=Path, default=Path("slimsep-demo"), help="output folder")
     p.add_argument("--model", default=None, help="model file or shipped name (default: default)")
     p.add_argument("--budget", type=float, default=0.0, help="gate budget (higher: slimmer, cheaper)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no line while the recordings are fetched")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from slimsep.data.debian import cache_dir, is_fetched
     from slimsep.inference import Separator
-    from slimsep.inference.demo import run_demo
+    from slimsep.inference.demo import PACKAGE, run_demo
 
+    if not args.quiet and not is_fetched(PACKAGE):
+        print(f"slimsep: fetching Debian's {PACKAGE} (~11 MB, once; cached in {cache_dir()})", file=sys.stderr,
+              flush=True)
     separator = Separator.from_pretrained(args.model)
     report = run_demo(separator, args.out, budget=args.budget)
     shares = ", ".join(f"{w}: {100 * s:.0f} %" for w, s in report["width_share"].items())

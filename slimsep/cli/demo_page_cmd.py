@@ -14,6 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-condition", type=int, default=2, help="examples per condition")
     p.add_argument("--budget", type=float, default=0.0)
     p.add_argument("-o", "--out", type=Path, required=True, help="site folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.data import find_conditions
     from slimsep.evaluation.demo_page import build_demo_page
     from slimsep.data.factory import check_sample_rate
-    from slimsep.inference.pretrained import resolve
+    from slimsep.inference.pretrained import DEFAULT, resolve
     from slimsep.inference.separator import check_budget
     from slimsep.models import load_model
 
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=model.cfg.sample_rate)
     for dataset in datasets.values():
         check_sample_rate(dataset, model.cfg.sample_rate, "the data")
-    page = build_demo_page(model, datasets, args.out, per_condition=args.per_condition, budget=args.budget)
+    page = build_demo_page(model, datasets, args.out, per_condition=args.per_condition, budget=args.budget,
+                           model_name=args.model or DEFAULT, task=args.task, quiet=args.quiet)
     print(f"page written to {page}")
     return 0

@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="at most this many utterances per condition")
     p.add_argument("--no-sdr", action="store_true", help="skip BSS-eval SDR (faster)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", type=Path, required=True, help="report folder")
     p.set_defaults(func=run)
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     rows, kinds = [], {}
     for model, point in plan:
         kinds[point.label] = point.kind
-        rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit)
+        rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     write_rows_csv(rows, args.out / "utterances.csv")
     summary = summarise(rows)

@@ -37,7 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
+    plain_help(parser)
     return parser
+
+
+def plain_help(parser: argparse.ArgumentParser) -> None:
+    """Descriptions come from docstrings, which quote code in reStructuredText's double backticks; ``--help`` is
+    plain text, so they become single ones, in every sub-command too."""
+    parser.description = parser.description and parser.description.replace("``", "`")
+    for action in parser._actions:
+        action.help = action.help and action.help.replace("``", "`")
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = choice.help and choice.help.replace("``", "`")
+            for sub in set(action.choices.values()):
+                plain_help(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from slimsep.errors import SlimsepError
+from slimsep.errors import OutputExistsError, SlimsepError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Any sample rate (resampled in and back out), mono or multi-channel "
                                           "(averaged to mono), any length (windowed, bounded memory). Writes "
                                           "<name>_spk1.wav, <name>_spk2.wav (32-bit float, no normalisation) "
-                                          "and <name>_slimsep.json.")
+                                          "and <name>_slimsep.json. The model runs at 8 kHz, so the estimates of "
+                                          "a 16 or 44.1 kHz input hold nothing above 4 kHz (the JSON notes it).")
     p.add_argument("inputs", nargs="+", type=Path, help="audio files")
     p.add_argument("-o", "--outdir", type=Path, default=Path("separated"), help="output folder (default: separated)")
     p.add_argument("--model", default=None, help="model file, or a shipped model's name (default: default); "
@@ -28,9 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=float, default=None,
                    help="run every chunk at this width instead of letting the gates choose (default: the gates; "
                         "a static baseline runs at the width it was trained at)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--device", default="cpu",
+                   help="PyTorch device: cpu (default), cuda or cuda:N (an NVIDIA GPU); --backend onnx: cpu only")
     p.add_argument("--window", type=float, default=10.0, help="seconds per processing window")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none is drawn when stderr is not a "
+                                                                "terminal either)")
     p.set_defaults(func=run)
 
 
@@ -47,6 +51,11 @@ def set_threads(threads: int | None, backend: str) -> None:
         torch.set_num_threads(threads)
 
 
+def as_cli(exc: SlimsepError) -> SlimsepError:
+    """The error as the command line words it (``--overwrite``, not the API's ``overwrite=True``)."""
+    return exc.for_option("--overwrite") if isinstance(exc, OutputExistsError) else exc
+
+
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
     from slimsep.inference.backends import check_device
@@ -58,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads, args.backend)
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend,
                                           threads=args.threads or 1, window=args.window, **fixed)
+    separator.progress = not args.quiet
     check_budget(args.budget, "--budget")
     inputs, clashes = colliding_inputs(args.inputs)
     for message in clashes:
@@ -68,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             outs = separator.separate_file(path, args.outdir, budget=args.budget, overwrite=args.overwrite,
                                            protected=set(args.inputs))
         except SlimsepError as exc:
-            print(f"slimsep: error: {exc}", file=sys.stderr)
+            print(f"slimsep: error: {as_cli(exc)}", file=sys.stderr)
             failures += 1
             continue
         except Exception as exc:  # noqa: BLE001 - one file's unforeseen failure must not drop the others

@@ -37,6 +37,13 @@ def parse_condition(name: str) -> tuple[float, float] | None:
     return None
 
 
+def condition_order(name: str) -> tuple:
+    """Sort key of condition names by value, not as strings: overlap from most to least, then noise activity
+    from none up (``ov100_na50`` before ``ov100_na100``); other names after them, alphabetically."""
+    parsed = parse_condition(name)
+    return (0, -parsed[0], parsed[1], "") if parsed else (1, 0.0, 0.0, name)
+
+
 def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int,
                     sample_rate: int = 8000) -> str:
     """Simulate ``count`` mixtures of one condition into ``<root>/<split>/<name>/``."""
@@ -107,7 +114,8 @@ def find_conditions(root: str | Path, task: str = "sep_clean", split: str = "tes
     base = root / split if (root / split).is_dir() else root
     if not base.is_dir():
         raise SlimsepError(f"{root}: folder not found")
-    found = {p.name: ConditionDataset(p, task, sample_rate) for p in sorted(base.iterdir())
+    found = {p.name: ConditionDataset(p, task, sample_rate) for p in sorted(base.iterdir(), key=lambda p:
+                                                                             condition_order(p.name))
              if p.is_dir() and parse_condition(p.name)}
     if not found:
         raise SlimsepError(f"{base}: no condition folders (ov<overlap>_na<noise activity>) found")

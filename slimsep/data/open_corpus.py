@@ -146,9 +146,9 @@ def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
     return rows
 
 
-def write_sources(out: Path, seed: int, progress: Callable[[str], None]) -> list[dict]:
+def write_sources(out: Path, seed: int, progress: Callable[[str], None], quiet: bool = True) -> list[dict]:
     """Write every speaker's utterances into its split (two processes); returns the manifest rows."""
-    _SPEAKERS[:] = speech_sources.speakers(seed)
+    _SPEAKERS[:] = speech_sources.speakers(seed, quiet)
     rows = []
     with get_context("fork").Pool(min(WORKERS, os.cpu_count() or 1)) as pool:
         jobs = [(out, seed, i) for i in range(len(_SPEAKERS))]
@@ -227,12 +227,13 @@ def summarise_sources(rows: list[dict]) -> dict:
 
 
 def build_open_corpus(out: Path, n_test: int = 40, n_valid: int = 10, seed: int = 0,
-                      progress: Callable[[str], None] = print) -> dict:
-    """Fetch, cut, split and simulate; returns the summary also written to ``summary.json``."""
+                      progress: Callable[[str], None] = print, quiet: bool = True) -> dict:
+    """Fetch, cut, split and simulate; returns the summary also written to ``summary.json``. ``quiet`` False: a
+    progress bar while the packages download and decode (minutes the first time, with no line printed)."""
     start = time.time()
     out.mkdir(parents=True, exist_ok=True)
     progress("speech: fetching packages and cutting utterances")
-    rows = write_sources(out, seed, progress)
+    rows = write_sources(out, seed, progress, quiet)
     progress("noise: urban ambience and music on hold")
     rows += write_noise(out)
     _write_manifest(out, rows)

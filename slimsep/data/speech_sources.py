@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import soundfile as sf
 from slimsep.audio import resample
 from slimsep.data.debian import fetch_package
 from slimsep.errors import SlimsepError, first_line
+from slimsep.progress import bar
 
 # Held-out voices. Test: the whole Spanish dub of Drascula (unseen cast) plus the two test voices of the first
 # corpus. Validation: voices of sources that training also has (other roles of the same dub, other languages of the
@@ -119,23 +121,27 @@ def _fotaq() -> Iterator[Speaker]:
     yield from speakers.values()
 
 
-def speakers(seed: int = 0) -> list[Speaker]:
-    """Every speaker of the open corpus, fetching packages into the cache as needed."""
+def speakers(seed: int = 0, quiet: bool = True) -> list[Speaker]:
+    """Every speaker of the open corpus, fetching packages into the cache as needed (minutes the first time: a bar
+    per source on a terminal unless ``quiet``)."""
     from slimsep.data import game_sources
 
+    sources: list[tuple[str, Callable[[], Iterable[Speaker]]]] = [
+        *((package, partial(_asterisk, package)) for package in (
+            "asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
+            "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav")),
+        *((package, partial(_fillets, package)) for package in ("fillets-ng-data-cs", "fillets-ng-data-nl")),
+        ("flight-of-the-amazon-queen", _fotaq),
+        *((package, partial(game_sources.drascula, package, lang))
+          for package, lang in (("drascula", "en"), ("drascula-italian", "it"), ("drascula-spanish", "es"))),
+        ("beneath-a-steel-sky", partial(game_sources.bass, seed)), ("tuxpaint-stamps-default", game_sources.tuxpaint),
+        ("ktuberling-data", game_sources.ktuberling), ("festvox-ru", game_sources.festvox_ru)]
     found: list[Speaker] = []
-    for package in ("asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
-                    "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav"):
-        found.extend(_asterisk(package))
-    for package in ("fillets-ng-data-cs", "fillets-ng-data-nl"):
-        found.extend(_fillets(package))
-    found.extend(_fotaq())
-    for package, lang in (("drascula", "en"), ("drascula-italian", "it"), ("drascula-spanish", "es")):
-        found.extend(game_sources.drascula(package, lang))
-    found.extend(game_sources.bass(seed))
-    found.extend(game_sources.tuxpaint())
-    found.extend(game_sources.ktuberling())
-    found.extend(game_sources.festvox_ru())
+    with bar(total=len(sources), desc="speech sources", quiet=quiet, unit="package") as progress:
+        for package, load in sources:
+            progress.set_postfix_str(package)
+            found.extend(load())
+            progress.update()
     merged: dict[str, Speaker] = {}
     for s in found:  # en and es Allison become one speaker
         merged.setdefault(s.name, Speaker(s.name, s.gender, s.language, s.source, s.certain,

@@ -14,8 +14,10 @@ from torch.utils.data import Dataset
 
 from slimsep.atomic import write_text_atomic
 from slimsep.audio import match_mixture_level, write_audio
+from slimsep.data.conditions import parse_condition
 from slimsep.evaluation.metrics import separation_metrics
 from slimsep.models import DSN, count_macs
+from slimsep.progress import each
 
 # Records on <body> how many players loaded their audio and how many figures rendered, so a headless browser
 # (tests/evaluation/test_demo_page.py) can check the page; it loads nothing itself.
@@ -104,15 +106,26 @@ def _example_html(condition: str, ex: dict) -> str:
             f'{html.escape(ex["stem"])}" width="800" height="300"></div>')
 
 
+def conditions_for_task(datasets: dict[str, Dataset], task: str) -> dict[str, Dataset]:
+    """The conditions worth a section: on the clean task the noise-activity folders hold the same kind of clean
+    mixture as ``na0``, so a section named ``na50`` or ``na100`` would play clean audio under a noisy label."""
+    if task != "sep_clean":
+        return datasets
+    return {name: d for name, d in datasets.items() if (parse_condition(name) or (0.0, 0.0))[1] == 0}
+
+
 def build_demo_page(model: DSN, datasets: dict[str, Dataset], out: Path, per_condition: int = 2,
-                    budget: float = 0.0, title: str = "slimsep audio examples") -> Path:
-    """Write ``out/index.html`` with its audio and figures; returns the page path."""
+                    budget: float = 0.0, title: str = "slimsep audio examples", model_name: str = "",
+                    task: str = "", quiet: bool = True) -> Path:
+    """Write ``out/index.html`` with its audio and figures; returns the page path. ``model_name``: the name the
+    user gave (``default``, a file), shown beside the architecture; ``quiet`` False: a progress bar."""
+    datasets = conditions_for_task(datasets, task)
     sections, summary = [], []
+    jobs = [(c, i) for c, d in datasets.items() for i in range(min(per_condition, len(d)))]
+    rendered = {(c, i): render_example(model, *datasets[c][i], budget, _folder(out, c), f"ex{i}")
+                for c, i in each(jobs, "examples", quiet=quiet, unit="example")}
     for condition, dataset in datasets.items():
-        folder = out / condition
-        folder.mkdir(parents=True, exist_ok=True)
-        examples = [render_example(model, *dataset[i], budget, folder, f"ex{i}")
-                    for i in range(min(per_condition, len(dataset)))]
+        examples = [rendered[condition, i] for i in range(min(per_condition, len(dataset)))]
         summary.append((condition, np.mean([e["si_sdri"] for e in examples]),
                         np.mean([e["gmac_per_s"] for e in examples]), len(examples)))
         sections.append(f'<h2 id="{condition}">{condition}</h2>' + "".join(_example_html(condition, e)
@@ -121,9 +134,26 @@ def build_demo_page(model: DSN, datasets: dict[str, Dataset], out: Path, per_con
                    for c, s, g, n in summary)
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p>Model <code>{html.escape(model.cfg.name)}</code>, gate budget {budget:g}. Condition names: "
+            f"<p>{_model_line(model, model_name)}, gate budget {budget:g}{_task_line(task)}. Condition names: "
             f"ov = speaker overlap %, na = noise activity %. Under each example: the mixture and the width the "
             f"gates chose for each chunk (mean over blocks).</p>"
             f"<table><tr><th>condition</th><th>SI-SDRi [dB]</th><th>GMAC/s</th><th>examples</th></tr>{rows}"
             f"</table>{''.join(sections)}{SELF_CHECK}</body></html>\n")
     return write_text_atomic(out / "index.html", page)
+
+
+def _folder(out: Path, condition: str) -> Path:
+    folder = out / condition
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _model_line(model: DSN, model_name: str) -> str:
+    """``Model default (a `small` network)``: the name the user chose, and the architecture it is."""
+    arch = f"<code>{html.escape(model.cfg.name)}</code>"
+    return f"Model <code>{html.escape(model_name)}</code> (a {arch} network)" if model_name else f"Model {arch}"
+
+
+def _task_line(task: str) -> str:
+    return {"sep_clean": ", clean mixtures (no noise; so only the na0 conditions)",
+            "sep_noisy": ", noisy mixtures"}.get(task, "")

@@ -6,12 +6,12 @@ import time
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from tqdm import tqdm
 
 from slimsep.errors import SlimsepError
 from slimsep.evaluation.metrics import degenerate_reason, separation_metrics
 from slimsep.evaluation.points import OperatingPoint
 from slimsep.models import DSN, count_macs
+from slimsep.progress import bar as progress_bar
 
 
 def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Dataset], sdr: bool = True,
@@ -25,7 +25,7 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
     """
     rows = []
     total = sum(min(len(d), limit or len(d)) for d in datasets.values())
-    bar = tqdm(total=total, desc=point.label, disable=not progress, leave=False)
+    bar = progress_bar(total=total, desc=point.label, quiet=not progress)
     for condition, dataset in datasets.items():
         for i in range(min(len(dataset), limit or len(dataset))):
             try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from slimsep.atomic import atomic_path, write_json_atomic, write_text_atomic
+from slimsep.data.conditions import condition_order
 from slimsep.errors import SlimsepError
 from slimsep.evaluation.points import model_of
 
@@ -48,20 +49,13 @@ def excluded_items(rows: list[dict]) -> list[tuple[str, str, str]]:
 
 def markdown_table(summary: dict, metric: str = "si_sdri", with_gmac: bool = True) -> str:
     """One row per operating point, one column per condition, cells ``metric / GMAC/s`` (or ``metric`` alone)."""
-    conditions = sorted({c for per in summary.values() for c in per if c != "all"}, key=_condition_key) + ["all"]
+    conditions = sorted({c for per in summary.values() for c in per if c != "all"}, key=condition_order) + ["all"]
     lines = [f"| operating point | {' | '.join(conditions)} |", "|---|" + "---:|" * len(conditions)]
     for point, per in summary.items():
         cells = [(f"{per[c][metric]:.2f} / {per[c]['gmac_per_s']:.3f}" if with_gmac else f"{per[c][metric]:.1f}")
                  if c in per and metric in per[c] else "-" for c in conditions]
         lines.append(f"| {point} | {' | '.join(cells)} |")
     return "\n".join(lines)
-
-
-def _condition_key(name: str) -> tuple:
-    from slimsep.data.conditions import parse_condition
-
-    parsed = parse_condition(name)
-    return (-parsed[0], parsed[1]) if parsed else (0.0, 0.0, name)
 
 
 def write_summary(summary: dict, kinds: dict[str, str], out_dir: Path,

@@ -7,6 +7,7 @@ the ONNX backend never imports PyTorch.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -40,6 +41,7 @@ class Backend(Protocol):
     model: DSN | OnnxDSN
     cfg: ModelConfig
     default_width: float | None  # the width the model file asks for (static baselines); None: the gates decide
+    path: Path | None  # the model file or ONNX folder it was loaded from; None for a model object
 
     def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
         """Mixture [T] at ``cfg.sample_rate`` -> (estimates [n_src, T], width_idx [R, C] int)."""
@@ -50,6 +52,7 @@ class Backend(Protocol):
 
 class _Spans:
     cfg: ModelConfig
+    path: Path | None = None  # the model file or ONNX folder it was loaded from (None: built from an object)
 
     def chunk_spans(self, n_samples: int) -> np.ndarray:
         return geometry.chunk_spans(self.cfg, n_samples)
@@ -111,10 +114,29 @@ def load_backend(path_or_name: str | Path | None, backend: str = "torch", device
     if backend == "onnx":
         if path_or_name is None:
             raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
-        return OnnxBackend(OnnxDSN(path_or_name, threads), device), str(path_or_name)
+        onnx = OnnxBackend(OnnxDSN(path_or_name, threads), device)
+        onnx.path = Path(path_or_name)
+        return onnx, str(path_or_name)
     from slimsep.evaluation.points import trained_width
     from slimsep.models.serialization import load_model_and_metadata
 
     path = resolve(path_or_name)
     model, meta = load_model_and_metadata(path)
-    return TorchBackend(model, device, trained_width(meta)), str(path_or_name or path.stem)
+    torch_backend = TorchBackend(model, device, trained_width(meta))
+    torch_backend.path = path
+    return torch_backend, str(path_or_name or path.stem)
+
+
+def model_digest(path: Path | None) -> str | None:
+    """SHA-256 of a model file, or of an ONNX folder's files (names and bytes, in name order), so a report can be
+    traced to the exact model that wrote it; None without a path."""
+    if path is None:
+        return None
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(path).as_posix().encode() if file != path else b"")
+        with open(file, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

@@ -16,12 +16,13 @@ from slimsep.data.debian import fetch_package
 from slimsep.evaluation.metrics import separation_metrics
 from slimsep.inference.separator import Separator
 
+PACKAGE = "codec2-examples"
 TALKERS = ("hts1a.wav", "cross.wav")  # two different voices, 3 s each, native 8 kHz
 
 
 def demo_mixture(sample_rate: int = 8000) -> tuple[np.ndarray, np.ndarray]:
     """(mixture [T], references [2, T]) at equal level, the second talker starting 1 s later."""
-    folder = fetch_package("codec2-examples") / "usr/share/codec2/wav"
+    folder = fetch_package(PACKAGE) / "usr/share/codec2/wav"
     voices = [read_audio(folder / name, expected_sr=sample_rate, max_channels=1)[0][0] for name in TALKERS]
     voices = [v / np.sqrt(np.mean(v ** 2)) * 0.05 for v in voices]
     offset = sample_rate

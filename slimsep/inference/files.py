@@ -11,7 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from slimsep.audio import audio_info, check_file, check_waveform
-from slimsep.errors import AudioError, SlimsepError
+from slimsep.errors import AudioError, OutputExistsError, SlimsepError
 
 MAX_CHANNELS = 8
 # Decode in blocks this small: after a decode failure in the middle of an Ogg Vorbis file, libsndfile 1.2 keeps
@@ -141,4 +141,4 @@ def check_outputs(path: Path, outs: dict[str, Path], overwrite: bool, protected:
         if out.exists() and out.resolve() in inputs:
             raise AudioError(path, f"output {out} would overwrite an input file; choose another -o folder")
         if out.exists() and not overwrite:
-            raise SlimsepError(f"{out}: output exists; pass --overwrite to replace it")
+            raise OutputExistsError(out)

@@ -30,6 +30,8 @@ def owned_chunks(cfg: ModelConfig, n_chunks: int, start: int, end: int, before: 
 class WidthLog:
     """MACs, width decisions and the timeline of one separation, window by window."""
 
+    TIMELINE_COLUMNS = ("chunk centre [s]", "width, mean over the model's blocks")  # said in the JSON report
+
     def __init__(self, cfg: ModelConfig, gated: bool) -> None:
         self.cfg, self.gated = cfg, gated
         self.macs = 0
@@ -54,3 +56,11 @@ class WidthLog:
     def widths_over_time(self) -> list[list[float]]:
         """[chunk centre in s (ms precision), width averaged over blocks] for every owned chunk."""
         return [[round(t, 3), w] for t, w in self.timeline]
+
+
+def band_note(sample_rate: int, model_rate: int) -> str:
+    """A note when the input carries frequencies the model never sees: the estimates stop at its Nyquist."""
+    if sample_rate <= model_rate:
+        return ""
+    return (f"the estimates are band-limited to {model_rate / 2000:g} kHz (the model runs at {model_rate / 1000:g} "
+            f"kHz; the input at {sample_rate / 1000:g} kHz carries up to {sample_rate / 2000:g} kHz)")

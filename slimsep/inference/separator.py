@@ -29,15 +29,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
+from slimsep import __version__
 from slimsep.atomic import atomic_paths, json_text
 from slimsep.audio import check_waveform, fit_length, match_mixture_level, resample
 from slimsep.errors import AudioError, SlimsepError, first_line
-from slimsep.inference.backends import Backend, as_backend, load_backend
+from slimsep.inference.backends import Backend, as_backend, load_backend, model_digest
 from slimsep.inference.conditioning import Downmix, as_float_audio, highpass, network_gain, orient
 from slimsep.inference.files import MAX_CHANNELS, check_length, check_outputs, output_paths, validate_input
-from slimsep.inference.report import WidthLog
+from slimsep.inference.report import WidthLog, band_note
 from slimsep.inference.stitching import Stitcher, plan_windows
 from slimsep.models import geometry
+from slimsep.progress import each
 
 if TYPE_CHECKING:
     import torch
@@ -78,6 +80,8 @@ class Separator:
         self.device, self.window, self.overlap, self.name = device, window, overlap, name or self.cfg.name
         self.warm_up_s: float | None = None  # seconds the one-off first call took (None: not warmed up yet)
         self.last_report: dict = {}
+        self.progress = False  # a bar per file on a terminal's stderr (the CLI turns it on unless --quiet)
+        self.model_sha256: str | None = None  # of the model file or ONNX folder, when loaded from one
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", backend: str = "torch",
@@ -87,7 +91,9 @@ class Separator:
         onnxruntime threads per graph call)."""
         loaded, name = load_backend(path_or_name, backend, device, threads)
         kwargs.setdefault("width", loaded.default_width)
-        return cls(loaded, device, name=name, **kwargs)
+        separator = cls(loaded, device, name=name, **kwargs)
+        separator.model_sha256 = model_digest(loaded.path)
+        return separator
 
     @property
     def sample_rate(self) -> int:
@@ -138,13 +144,14 @@ class Separator:
     def _run(self, read: Reader, n_samples: int, sr: int, budget: float,
              sink: Callable[[np.ndarray], None], source: str | Path = "<waveform>") -> dict:
         """Separate ``n_samples`` read window by window into ``sink``; returns the report (docs/inference.md).
-        ``source`` names the input in errors."""
+        ``source`` names the input in errors and on the progress bar."""
         windows = plan_windows(n_samples, int(self.window * sr), int(self.overlap * sr))
         stitcher, log = Stitcher(), WidthLog(self.cfg, gated=self.width is None)
         warm_up = self.warm_up()
         started = time.perf_counter()
         downmix = Downmix.plan(read, n_samples)
-        for i, w in enumerate(windows):
+        label = Path(source).name if source != "<waveform>" else "separating"
+        for i, w in enumerate(each(windows, label, quiet=not self.progress, unit="window")):
             result = self._separate_window(read(w.start, w.end), sr, budget, downmix, source)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
             sink(stitcher.push(result.estimates, w.overlap_before, after))
@@ -152,15 +159,17 @@ class Separator:
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
         processed = sum(w.end - w.start for w in windows) / sr
-        report = {"model": self.name, "backend": self.backend, "sample_rate_in": sr,
+        report = {"slimsep_version": __version__, "model": self.name, "model_sha256": self.model_sha256,
+                  "backend": self.backend, "sample_rate_in": sr,
                   "sample_rate_model": self.cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
-                  "overlap_s": self.overlap if len(windows) > 1 else 0.0,
+                  "window_overlap_s": self.overlap if len(windows) > 1 else 0.0,
                   "gmac_per_s": log.macs / 1e9 / processed, "overlap_overhead": processed / seconds - 1,
                   "gmac_per_s_with_overlap": log.macs / 1e9 / seconds,
                   "real_time_factor": elapsed / seconds, "warm_up_s": round(warm_up, 3), "budget": budget,
                   "downmix": "mean" if downmix.channel is None else f"channel {downmix.channel + 1}",
-                  "notes": [downmix.note] if downmix.note else [],
-                  "width_share": log.width_share(), "widths_over_time": log.widths_over_time()}
+                  "notes": [n for n in (downmix.note, band_note(sr, self.cfg.sample_rate)) if n],
+                  "width_share": log.width_share(), "widths_over_time": log.widths_over_time(),
+                  "widths_over_time_columns": list(WidthLog.TIMELINE_COLUMNS)}
         self.last_report = report
         return report
 

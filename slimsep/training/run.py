@@ -104,12 +104,29 @@ def data_workers(cfg: TrainConfig) -> int:
     return 0 if cores < 4 else 1
 
 
+class _NoAdverts(logging.Filter):
+    """Drops Lightning's "Tip: try installing <product>" lines: an advert, not information about the run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tip:" not in record.getMessage()
+
+
+def quiet_lightning() -> None:
+    """Keep the run's output to what concerns the run: no adverts, and no deprecation warning that Lightning's own
+    code triggers in PyTorch (nothing a user of slimsep can act on)."""
+    rank_zero = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    if not any(isinstance(f, _NoAdverts) for f in rank_zero.filters):
+        rank_zero.addFilter(_NoAdverts())
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None,
                   ) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg.trainer
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
     # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
     warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual optimization")
+    quiet_lightning()
     monitor, mode = ("val/loss", "min") if cfg.stage == "gate" else ("val/si_sdri", "max")  # module.py
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                            save_top_k=t.save_top_k, filename="best-{step}", auto_insert_metric_name=False)

@@ -91,6 +91,7 @@ def test_splits_hold_the_documented_voices() -> None:
     assert split("bass_v03") == "train" and split("drascula_en_hero") == "train" and split("drascula_it_BJ") == "train"
 
 
+@pytest.mark.slow
 def test_bass_voices_are_clustered_estimates_and_the_decode_is_cached(packages: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import propack

@@ -1,6 +1,7 @@
 """Pieces of the open-corpus build that run without the network: trimming, joining, fetching errors."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from slimsep.cli.data_cmd import format_summary
 from slimsep.data.open_corpus import (LEVEL_DBFS, PEAK_MAX, active_rms, join_utterances, normalise_level, split_long,
                                       summarise, summarise_sources, trim_silence)
 from slimsep.errors import SlimsepError
+from tests.conftest import Terminal
 from tests.data.conftest import tone
 
 
@@ -94,3 +96,17 @@ def test_fetch_uses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (done / ".complete").write_text("pkg_1_all.deb\n")
     monkeypatch.setattr(debian.subprocess, "run", lambda *a, **k: pytest.fail("no download when cached"))
     assert debian.fetch_package("pkg", cache=tmp_path) == done
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fetching_the_speech_sources_shows_progress(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
+    """The minutes of downloads and decoding before the first speaker line: a bar naming each source package."""
+    from slimsep.data import game_sources, speech_sources
+
+    for module, name in [(speech_sources, "_asterisk"), (speech_sources, "_fillets"), (speech_sources, "_fotaq"),
+                         (game_sources, "drascula"), (game_sources, "bass"), (game_sources, "tuxpaint"),
+                         (game_sources, "ktuberling"), (game_sources, "festvox_ru")]:
+        monkeypatch.setattr(module, name, lambda *args: [])
+    monkeypatch.setattr(sys, "stderr", terminal := Terminal())
+    assert speech_sources.speakers(0, quiet=quiet) == []
+    assert ("speech sources" in terminal.getvalue() and "festvox-ru" in terminal.getvalue()) != quiet

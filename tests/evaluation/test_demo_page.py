@@ -68,3 +68,41 @@ def test_page_renders_in_headless_chromium(site: Path, tmp_path: Path) -> None:
     subprocess.run(["chromium", *common, "--window-size=1200,1600", f"--screenshot={shot}", url],
                    capture_output=True, timeout=120)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def noise_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mixture in each of four conditions whose string order differs from their order by value."""
+    import soundfile as sf
+
+    from slimsep.data.synthetic import SyntheticSpec, make_example
+
+    root = tmp_path_factory.mktemp("noise_conditions")
+    for k, name in enumerate(["ov25_na0", "ov100_na100", "ov100_na50", "ov100_na0"]):
+        mix, src = make_example(SyntheticSpec(seconds=1.0), k)
+        for kind, audio in (("mix_clean", mix), ("mix_both", mix), ("s1", src[0]), ("s2", src[1]),
+                            ("noise", 0 * mix)):
+            (root / "test" / name / kind).mkdir(parents=True, exist_ok=True)
+            sf.write(root / "test" / name / kind / "m0.wav", audio.numpy(), 8000, subtype="FLOAT")
+    return root
+
+
+def _sections(page: Path) -> list[str]:
+    return re.findall(r'<h2 id="([^"]+)">', page.read_text())
+
+
+def test_noisy_page_lists_conditions_by_value(noise_tree: Path, tiny_model_path: Path, tmp_path: Path) -> None:
+    assert main(["demo-page", "--model", str(tiny_model_path), "--data", str(noise_tree), "--task", "sep_noisy",
+                 "--per-condition", "1", "-o", str(tmp_path)]) == 0
+    assert _sections(tmp_path / "index.html") == ["ov100_na0", "ov100_na50", "ov100_na100", "ov25_na0"]
+
+
+def test_clean_page_has_no_noise_conditions_and_names_the_model_given(noise_tree: Path, tiny_model_path: Path,
+                                                                      tmp_path: Path) -> None:
+    """On the clean task the na50 / na100 folders play clean audio, so they get no section under a noisy label."""
+    assert main(["demo-page", "--model", str(tiny_model_path), "--data", str(noise_tree), "--per-condition", "1",
+                 "-o", str(tmp_path)]) == 0
+    page = tmp_path / "index.html"
+    assert _sections(page) == ["ov100_na0", "ov25_na0"]
+    assert f"Model <code>{tiny_model_path}</code> (a <code>tiny</code> network)" in page.read_text()
+    assert "clean mixtures" in page.read_text()

@@ -70,7 +70,7 @@ def test_a_short_api_window_gets_a_fitting_overlap(tiny_model_file: Path) -> Non
     sep = Separator.from_pretrained(tiny_model_file, window=1.0)
     assert sep.overlap == 0.25
     estimates, report = sep.separate(np.random.default_rng(0).standard_normal(24000).astype(np.float32) * 0.1, 8000)
-    assert estimates.shape == (2, 24000) and report["overlap_s"] == 0.25
+    assert estimates.shape == (2, 24000) and report["window_overlap_s"] == 0.25
 
 
 @pytest.mark.parametrize("overwrite", [False, True])

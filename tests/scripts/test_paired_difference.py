@@ -39,3 +39,10 @@ def test_paired_difference_errors_are_one_line(tmp_path: Path, point: str, messa
     b = _report(tmp_path / "b", "new", {"c1_9": 1.0})
     out = _run(str(a), point, str(b), "new")
     assert out.returncode == 1 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_conditions_are_listed_by_value_not_as_strings(tmp_path: Path) -> None:
+    values = {"ov100_na100_0": 1.0, "ov100_na50_0": 1.0, "ov25_na0_0": 1.0, "ov100_na0_0": 1.0}
+    out = _run(str(_report(tmp_path / "a", "p", values)), "p", str(_report(tmp_path / "b", "q", values)), "q")
+    assert [line.split("|")[1].strip() for line in out.stdout.splitlines()[2:]] == [
+        "ov100_na0", "ov100_na50", "ov100_na100", "ov25_na0", "all"]

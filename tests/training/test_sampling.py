@@ -71,6 +71,7 @@ def _indices_seen(monkeypatch: pytest.MonkeyPatch, log: list[int]) -> None:
 GETITEM = EpochIndexed.__getitem__
 
 
+@pytest.mark.slow
 def test_resume_reads_the_batches_an_uninterrupted_run_reads(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Stop at step 10 of a 16-batch epoch, resume to 24: the same 96 training items, in order, as one run."""

@@ -14,6 +14,7 @@ from slimsep.training.run import data_workers, resolve_precision
 from tests.training.conftest import REPO, run_stage
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["static", "slimmable"])
 def test_bf16_autocast_with_fused_adamw_trains(tmp_path: Path, stage: str) -> None:
     """The GPU code path (bf16-mixed, fused AdamW with its own gradient clipping) on a CPU: the slimmable stage

@@ -20,6 +20,7 @@ from tests.training.conftest import QUIET, REPO, run_stage
 SPEC = SyntheticSpec(seconds=2.0, overlap=0.25, lead_silence=0.8)
 
 
+@pytest.mark.slow
 def test_stage1_model_loads_and_records_its_recipe(stage1_model: Path) -> None:
     model = load_model(stage1_model)
     meta = model_metadata(stage1_model)
@@ -61,15 +62,21 @@ def test_complexity_loss_makes_easy_chunks_slim(stage1_model: Path, tmp_path: Pa
     assert gmac_on < gmac_off, f"lambda>0 should save compute ({gmac_on:.4f} vs {gmac_off:.4f} GMAC/s)"
 
 
-def test_gate_stage_from_the_cli(stage1_model: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_gate_stage_from_the_cli(stage1_model: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str],
+                                 recwarn: pytest.WarningsRecorder) -> None:
+    """... and its output is about the run: no advert from Lightning, no deprecation warning it triggers."""
     code = main(["train", "--config", "configs/tiny_synthetic_gate.yaml", "-o", str(tmp_path / "gate"),
                  "--set", f"init_from={stage1_model}", "--set", "trainer.max_steps=4",
                  "--set", "trainer.val_check_interval=4", "--set", "trainer.enable_progress_bar=false"])
     assert code == 0
     assert model_metadata(tmp_path / "gate" / "model.pt")["stage"] == "gate"
+    out, err = capfd.readouterr()
+    assert "Tip:" not in out + err and "LeafSpec" not in out + err
+    assert not [w for w in recwarn if "LeafSpec" in str(w.message)]
 
 
-
+@pytest.mark.slow
 def test_gates_can_train_on_a_subset_of_the_widths(stage1_model: Path, tmp_path: Path) -> None:
     """``gate.widths`` carries the stage-1 separator over unchanged and gives gates over the kept widths only."""
     path = run_stage("tiny_synthetic_gate.yaml", tmp_path / "gate", f"init_from={stage1_model}",
@@ -126,6 +133,7 @@ def test_max_time_stops_a_run_and_still_exports(tmp_path: Path) -> None:
     assert 0 < steps < 100000
 
 
+@pytest.mark.slow
 def test_sandwich_runs_whole_intermediate_widths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sandwich.whole_widths`` adds passes at a whole intermediate width; the default adds none."""
     seen: dict[str, list] = {}
@@ -148,6 +156,7 @@ def test_sandwich_runs_whole_intermediate_widths(tmp_path: Path, monkeypatch: py
     assert len(inner) == 4 and set(inner) <= set(widths[1:-1])
 
 
+@pytest.mark.slow
 def test_gate_checkpoints_are_chosen_by_quality_and_compute(stage1_model: Path, tmp_path: Path) -> None:
     """The gate stage's validation loss charges the widths chosen, so the widest checkpoint does not win by default."""
     from slimsep.losses import pit_si_sdr
