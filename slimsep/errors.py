@@ -34,6 +34,13 @@ class Interrupted(BaseException):
                                     f"removed, finished outputs are complete")
 
 
+class ModelFileError(SlimsepError):
+    """A model file or ONNX folder that exists but cannot be used (damaged, incomplete, inconsistent): a failed
+    input, so the command exits 1 like a separation that failed, not 2 like a wrong argument."""
+
+    exit_code = 1
+
+
 class OutputExistsError(SlimsepError):
     """An output that exists and may not be replaced; the message names the switch as the caller knows it
     (``overwrite=True`` in Python, ``--overwrite`` on the command line: :meth:`for_option`)."""

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except SlimsepError as exc:
         print(f"slimsep: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
     except Interrupted as exc:
         print(f"slimsep: {exc}", file=sys.stderr)
         return exc.exit_code

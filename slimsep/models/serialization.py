@@ -19,7 +19,7 @@ import torch
 
 from slimsep import __version__
 from slimsep.atomic import atomic_path
-from slimsep.errors import SlimsepError, first_line
+from slimsep.errors import ModelFileError, SlimsepError, first_line
 from slimsep.models.config import ModelConfig
 from slimsep.models.dsn import DSN
 
@@ -64,14 +64,14 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise SlimsepError(f"{path}: refused to load: the file contains objects other than tensors and "
+        raise ModelFileError(f"{path}: refused to load: the file contains objects other than tensors and "
                            f"plain data ({first_line(exc)})") from None
     except Exception as exc:  # noqa: BLE001 - a damaged zip or pickle raises many types, each one line here
-        raise SlimsepError(f"{path}: not a readable slimsep model file ({first_line(exc)})") from None
+        raise ModelFileError(f"{path}: not a readable slimsep model file ({first_line(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise SlimsepError(f"{path}: not a slimsep model file (missing format marker)")
+        raise ModelFileError(f"{path}: not a slimsep model file (missing format marker)")
     if payload.get("format_version", 0) > FORMAT_VERSION:
-        raise SlimsepError(f"{path}: model format {payload['format_version']} is newer than this slimsep supports")
+        raise ModelFileError(f"{path}: model format {payload['format_version']} is newer than this slimsep supports")
     check_payload(payload, path)
     return payload
 
@@ -92,16 +92,16 @@ def check_payload(payload: dict[str, Any], path: str | Path) -> None:
     """The keys, the config, the tensors and the checksum of a model payload; one-line SlimsepError naming ``path``."""
     for key, kind in (("config", dict), ("state_dict", dict)):
         if not isinstance(payload.get(key), kind):
-            raise SlimsepError(f"{path}: damaged model file: no {key!r} section")
+            raise ModelFileError(f"{path}: damaged model file: no {key!r} section")
     state = payload["state_dict"]
     if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise SlimsepError(f"{path}: damaged model file: 'state_dict' must map names to tensors")
+        raise ModelFileError(f"{path}: damaged model file: 'state_dict' must map names to tensors")
     expected = payload.get("checksum")
     if expected is not None:
         if not isinstance(expected, dict) or expected.get("algorithm") != CHECKSUM:
-            raise SlimsepError(f"{path}: damaged model file: unknown checksum {expected!r}")
+            raise ModelFileError(f"{path}: damaged model file: unknown checksum {expected!r}")
         if state_checksum(state) != expected.get("state_dict"):
-            raise SlimsepError(f"{path}: damaged model file: the weights do not match their stored checksum")
+            raise ModelFileError(f"{path}: damaged model file: the weights do not match their stored checksum")
     for name, tensor in state.items():
         if tensor.is_floating_point():
             _check_values(name, tensor, path)
@@ -110,10 +110,10 @@ def check_payload(payload: dict[str, Any], path: str | Path) -> None:
 def _check_values(name: str, tensor: torch.Tensor, path: str | Path) -> None:
     values = tensor.float()
     if not bool(torch.isfinite(values).all()):
-        raise SlimsepError(f"{path}: damaged model file: weight {name} holds NaN or Inf")
+        raise ModelFileError(f"{path}: damaged model file: weight {name} holds NaN or Inf")
     peak = float(values.abs().max()) if values.numel() else 0.0
     if peak > MAX_WEIGHT:
-        raise SlimsepError(f"{path}: damaged model file: weight {name} reaches {peak:.3g}, beyond any trained "
+        raise ModelFileError(f"{path}: damaged model file: weight {name} reaches {peak:.3g}, beyond any trained "
                            f"network's (at most {MAX_WEIGHT:g})")
 
 
@@ -132,7 +132,7 @@ def _build(payload: dict[str, Any], path: str | Path) -> DSN:
     try:
         cfg = ModelConfig.from_dict(payload["config"])
     except (SlimsepError, TypeError) as exc:
-        raise SlimsepError(f"{path}: bad model config ({first_line(exc)})") from None
+        raise ModelFileError(f"{path}: bad model config ({first_line(exc)})") from None
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
     _check_shapes(cfg, state, path)
     model = DSN(cfg)
@@ -148,10 +148,10 @@ def _check_shapes(cfg: ModelConfig, state: dict[str, torch.Tensor], path: str | 
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
         what = f"no weight {missing[0]}" if missing else f"unexpected weight {unexpected[0]}"
-        raise SlimsepError(f"{path}: weights do not match the stored config ({what})")
+        raise ModelFileError(f"{path}: weights do not match the stored config ({what})")
     for name, shape in expected.items():
         if tuple(state[name].shape) != shape:
-            raise SlimsepError(f"{path}: weights do not match the stored config ({name} has shape "
+            raise ModelFileError(f"{path}: weights do not match the stored config ({name} has shape "
                                f"{tuple(state[name].shape)}, the config needs {shape})")
 
 

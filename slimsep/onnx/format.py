@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from slimsep.errors import SlimsepError, first_line
+from slimsep.errors import ModelFileError, SlimsepError, first_line
 from slimsep.models.config import ModelConfig
 
 FORMAT = "slimsep-onnx"
@@ -88,17 +88,17 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SlimsepError(f"{path}: unreadable manifest ({first_line(exc)})") from None
+        raise ModelFileError(f"{path}: unreadable manifest ({first_line(exc)})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise SlimsepError(f"{path}: not a slimsep ONNX export manifest (format marker missing)")
+        raise ModelFileError(f"{path}: not a slimsep ONNX export manifest (format marker missing)")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise SlimsepError(f"{path}: export format version {manifest.get('format_version')!r} (written by "
+        raise ModelFileError(f"{path}: export format version {manifest.get('format_version')!r} (written by "
                            f"slimsep {manifest.get('slimsep_version', '?')}), this slimsep reads version "
                            f"{FORMAT_VERSION}; re-export the model with `slimsep export onnx`")
     missing = [n for n in flat_names(manifest.get("graphs", {})) if not (folder / n).is_file()]
     if "graphs" not in manifest or "config" not in manifest or missing:
         what = f"graph {missing[0]} is missing" if missing else "graphs or config missing"
-        raise SlimsepError(f"{path}: incomplete export: {what}")
+        raise ModelFileError(f"{path}: incomplete export: {what}")
     return manifest
 
 
@@ -108,16 +108,16 @@ def manifest_config(manifest: dict[str, Any], folder: str | Path) -> ModelConfig
     try:
         cfg = ModelConfig.from_dict(manifest["config"])
     except (SlimsepError, TypeError) as exc:
-        raise SlimsepError(f"{path}: bad model config ({first_line(exc)})") from None
+        raise ModelFileError(f"{path}: bad model config ({first_line(exc)})") from None
     if manifest["graphs"] != graph_names(cfg):
-        raise SlimsepError(f"{path}: the graphs listed do not match the model config; re-export the model")
+        raise ModelFileError(f"{path}: the graphs listed do not match the model config; re-export the model")
     costs = manifest.get("costs")
     if not (isinstance(costs, list) and len(costs) == len(cfg.widths) and all(_finite(c) and c >= 0 for c in costs)):
-        raise SlimsepError(f"{path}: 'costs' must list one finite cost >= 0 per width ({len(cfg.widths)}), got "
+        raise ModelFileError(f"{path}: 'costs' must list one finite cost >= 0 per width ({len(cfg.widths)}), got "
                            f"{costs!r}")
     width = manifest.get("width")
     if width is not None and not (_finite(width) and cfg.has_width(width)):
-        raise SlimsepError(f"{path}: 'width' {width!r} is not one of the model's widths {cfg.widths}")
+        raise ModelFileError(f"{path}: 'width' {width!r} is not one of the model's widths {cfg.widths}")
     return cfg
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from slimsep.errors import SlimsepError, first_line
+from slimsep.errors import ModelFileError, SlimsepError, first_line
 from slimsep.models import geometry
 from slimsep.onnx.format import GRAPH_KEY, WIDTH_KEY, declared, graph_widths, manifest_config, read_manifest
 
@@ -171,7 +171,7 @@ def _load_sessions(folder: Path, widths: dict[str, float | None], threads: int) 
         try:
             sessions[name] = ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for bad graphs  # noqa: BLE001
-            raise SlimsepError(f"{folder / name}: cannot load ONNX graph ({first_line(exc)})") from None
+            raise ModelFileError(f"{folder / name}: cannot load ONNX graph ({first_line(exc)})") from None
         _check_declared(folder / name, sessions[name].get_modelmeta().custom_metadata_map, width)
     return sessions
 
@@ -183,6 +183,6 @@ def _check_declared(path: Path, meta: dict[str, str], width: float | None) -> No
         return
     expected = declared(path.name, width)
     if {k: meta.get(k) for k in expected} != expected:
-        raise SlimsepError(f"{path}: this graph is {meta.get(GRAPH_KEY)} at width {meta.get(WIDTH_KEY) or '-'}, the "
+        raise ModelFileError(f"{path}: this graph is {meta.get(GRAPH_KEY)} at width {meta.get(WIDTH_KEY) or '-'}, the "
                            f"manifest runs it as {path.name} at width {expected[WIDTH_KEY] or '-'}; "
                            f"re-export the model")

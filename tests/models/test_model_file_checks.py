@@ -43,7 +43,7 @@ def test_random_bytes_in_the_middle_of_a_model_file(model_file: Path, tmp_path: 
     data[middle:middle + 5000] = np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes()
     model_file.write_bytes(bytes(data))
     code, err = _separate(model_file, tmp_path, capsys)
-    assert code != 0 and err.startswith(f"slimsep: error: {model_file}: ") and err.count("\n") == 1, err
+    assert code == 1 and err.startswith(f"slimsep: error: {model_file}: ") and err.count("\n") == 1, err
 
 
 @pytest.mark.parametrize("damage,message", [("nan", "holds NaN or Inf"), ("times_1e30", "reaches 1e+30")])
@@ -56,7 +56,7 @@ def test_model_file_whose_weights_are_nan_or_huge(model_file: Path, tmp_path: Pa
                 tensor.fill_(float("nan")) if damage == "nan" else tensor.fill_(1e30)
 
     code, err = _separate(_edited(model_file, edit), tmp_path, capsys)
-    assert code != 0 and f"{model_file}: damaged model file: weight" in err and message in err, err
+    assert code == 1 and f"{model_file}: damaged model file: weight" in err and message in err, err
     assert err.count("\n") == 1
 
 
@@ -80,7 +80,7 @@ def test_model_file_without_state_dict_or_with_sample_rate_zero(model_file: Path
                                                                  message: str,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _separate(_edited(model_file, edit), tmp_path, capsys)
-    assert code != 0 and f"{model_file}: {message}" in err and err.count("\n") == 1, err
+    assert code == 1 and f"{model_file}: {message}" in err and err.count("\n") == 1, err
 
 
 def test_a_huge_config_is_refused_before_allocating_it(model_file: Path) -> None:

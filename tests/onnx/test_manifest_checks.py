@@ -39,7 +39,7 @@ def _separate(bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     sf.write(wav, 0.1 * np.random.default_rng(0).standard_normal(16000).astype(np.float32), 8000)
     code = main(["separate", str(wav), "--backend", "onnx", "--model", str(bad), "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code != 0 and err.count("\n") == 1, err
+    assert code == 1 and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists(), "refused before any audio is read"
     return err
 
