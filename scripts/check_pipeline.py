@@ -1,6 +1,6 @@
 """What the training mixers hand the model, measured on an open-corpus root (issue 25's table):
 
-    python scripts/check_pipeline.py --corpus /work/data/open_corpus_v2 --n 40
+    python scripts/check_pipeline.py --corpus corpus/ --n 40
 
 One row per overlap setting of the dynamic mixer (slimsep.data.dynamic_mix, clean task, one setting per row) and
 one for the tensor mixer (slimsep.data.tensor_mix, clean, its default overlap table 100/50/25 %), each over ``--n``
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="utterances per speaker loaded into the tensor mixer's bank (default 20)")
     args = parser.parse_args(argv)
     if args.corpus is None:
-        sys.exit("check_pipeline: give --corpus, an open-corpus root (e.g. /work/data/open_corpus_v2)")
+        sys.exit("check_pipeline: give --corpus, an open-corpus root (e.g. corpus/)")
     if not (args.corpus / "manifest.csv").is_file():
         sys.exit(f"check_pipeline: {args.corpus}: no manifest.csv (not an open-corpus root)")
     rate = args.sample_rate

@@ -402,6 +402,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=0.0, help="stop a variant early (0: never)")
     parser.add_argument("--ckpt-dir", type=Path, default=None, help="save and resume each variant's state here")
     parser.add_argument("--ckpt-seconds", type=float, default=300.0, help="seconds between saved states")
+    parser.add_argument("--report", action="store_true",
+                        help="print the curves saved in --ckpt-dir as a table (runs still going included) and exit")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
     parser.add_argument("--out", type=Path, default=Path("docs/figures/recipe_controls"))
@@ -412,6 +414,9 @@ def main() -> None:
     args = parse_args()
     if args.make_pack:
         make_pack(args.corpus, args.pack, args.cap_minutes, args.n_eval, args.eval_seconds)
+        return
+    if args.report:
+        print(curve_table(args.ckpt_dir, args.variants))
         return
     if args.list or not args.variants:
         print("\n".join(f"{k}: {v}" for k, v in VARIANTS.items()))
@@ -435,6 +440,20 @@ def main() -> None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         plot(results, args.out.with_suffix(".png"))
+
+
+def curve_table(ckpt_dir: Path, names: list[str]) -> str:
+    """The saved curves of ``names`` (all in ``ckpt_dir`` when empty) as one markdown table: step, CPU minutes,
+    SI-SDRi on the training and the validation voices, per variant."""
+    paths = [ckpt_dir / f"{n}.pt" for n in names] if names else sorted(ckpt_dir.glob("*.pt"))
+    rows = ["| variant | step | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |",
+            "|---|---:|---:|---:|---:|"]
+    for path in paths:
+        curve = torch.load(path, weights_only=True)["curve"]
+        for step, cpu, tr, va in zip(curve["step"], curve["cpu_s"], curve["train_voices"], curve["valid_voices"]):
+            if step:
+                rows.append(f"| {path.stem} | {step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
+    return "\n".join(rows)
 
 
 def batch_source(args: argparse.Namespace, name: str):  # noqa: ANN201
