@@ -1,0 +1,49 @@
+"""The learning-speed tools end to end on a tiny corpus: a pack, a resumable control run, the curve table, and
+``benchmarks/learning_curve.py``'s table."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.data.conftest import mini_open_corpus  # noqa: F401 (a fixture)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture
+def pack(mini_open_corpus: Path, tmp_path: Path) -> Path:  # noqa: F811
+    out = tmp_path / "pack"
+    _run("scripts/recipe_controls.py", "--make-pack", "--corpus", str(mini_open_corpus), "--pack", str(out),
+         "--n-eval", "2", "--eval-seconds", "1.0")
+    assert {p.name for p in out.iterdir()} >= {"audio.npz", "eval_train_full.pt", "eval_valid_full.pt"}
+    return out
+
+
+@pytest.mark.slow
+def test_a_control_resumes_and_reports_its_curve(pack: Path, tmp_path: Path) -> None:
+    common = ["scripts/recipe_controls.py", "small_full", "--pack", str(pack), "--batch", "2", "--segment", "1.0",
+              "--eval-every", "1", "--ckpt-dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "rc")]
+    first = _run(*common, "--steps", "1")
+    assert "small_full step 1:" in first
+    second = _run(*common, "--steps", "2")
+    assert "resumed at step 1" in second and "small_full step 2:" in second and "step 1:" not in second
+    table = _run("scripts/recipe_controls.py", "--report", "--ckpt-dir", str(tmp_path / "ckpt"))
+    assert [line.split("|")[2].strip() for line in table.splitlines()[2:]] == ["1", "2"]
+
+
+@pytest.mark.slow
+def test_learning_curve_prints_a_table_per_interval(pack: Path, tmp_path: Path) -> None:
+    out = _run("benchmarks/learning_curve.py", "--config", "tiny", "--pack", str(pack), "--steps", "2",
+               "--table-every", "1", "--batch", "2", "--segment", "1.0", "--out", str(tmp_path / "lc" / "curve"))
+    rows = [line for line in out.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert [r.split("|")[1].strip() for r in rows] == ["0", "1", "2"]
+    assert (tmp_path / "lc" / "curve.json").is_file()
