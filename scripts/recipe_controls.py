@@ -84,6 +84,7 @@ BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (th
 OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False,
          "schedule": "cosine", "warmup_steps": None}
 FULL_OVERLAP = (1.0,)
+DEFAULT_OUT = Path("docs/figures/recipe_controls")
 
 
 def clean_speakers(names: list[str]) -> list[str]:
@@ -406,7 +407,7 @@ def parse_args() -> argparse.Namespace:
                         help="print the curves saved in --ckpt-dir as a table (runs still going included) and exit")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
-    parser.add_argument("--out", type=Path, default=Path("docs/figures/recipe_controls"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args()
 
 
@@ -417,6 +418,11 @@ def main() -> None:
         return
     if args.report:
         print(curve_table(args.ckpt_dir, args.variants))
+        if args.out != DEFAULT_OUT:  # the curves so far as JSON and figure
+            curves = saved_curves(args.ckpt_dir, args.variants)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.with_suffix(".json").write_text(json.dumps(curves, indent=1))
+            plot(curves, args.out.with_suffix(".png"))
         return
     if args.list or not args.variants:
         print("\n".join(f"{k}: {v}" for k, v in VARIANTS.items()))
@@ -442,17 +448,22 @@ def main() -> None:
         plot(results, args.out.with_suffix(".png"))
 
 
-def curve_table(ckpt_dir: Path, names: list[str]) -> str:
-    """The saved curves of ``names`` (all in ``ckpt_dir`` when empty) as one markdown table: step, CPU minutes,
-    SI-SDRi on the training and the validation voices, per variant."""
+def saved_curves(ckpt_dir: Path, names: list[str]) -> dict[str, dict]:
+    """The curves in the saved states of ``names`` (every state in ``ckpt_dir`` when empty), runs still going
+    included."""
     paths = [ckpt_dir / f"{n}.pt" for n in names] if names else sorted(ckpt_dir.glob("*.pt"))
+    return {p.stem: torch.load(p, weights_only=True)["curve"] for p in paths}
+
+
+def curve_table(ckpt_dir: Path, names: list[str]) -> str:
+    """:func:`saved_curves` as one markdown table: step, CPU minutes, SI-SDRi on the training and the validation
+    voices, per variant."""
     rows = ["| variant | step | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |",
             "|---|---:|---:|---:|---:|"]
-    for path in paths:
-        curve = torch.load(path, weights_only=True)["curve"]
+    for name, curve in saved_curves(ckpt_dir, names).items():
         for step, cpu, tr, va in zip(curve["step"], curve["cpu_s"], curve["train_voices"], curve["valid_voices"]):
             if step:
-                rows.append(f"| {path.stem} | {step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
+                rows.append(f"| {name} | {step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
     return "\n".join(rows)
 
 
