@@ -43,6 +43,9 @@ _NEW = {"model": {"in_norm": "global"}, "optim": {"schedule": "constant", "warmu
 # Conv-TasNet blocks inside each chunk (slimsep.models.conv_block), 2 inter heads of 64: 1.06 GMAC/s.
 _CONV = {"in_norm": "global", "intra_type": "conv", "intra_layers": 4, "ffn_dim": 256, "n_heads": 2}
 
+# DPRNN's BiLSTM across chunks (slimsep.models.rnn_block) after the transformer intra layers: 1.47 GMAC/s.
+_LSTM = {"in_norm": "global", "inter_type": "lstm", "slim_inter": False, "inter_layers": 1}
+
 # name -> changes from the base: "model" (ModelConfig overrides of BASE_MODEL), "optim", "data", "net" (asteroid).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -76,6 +79,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "conv_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0]}},
     "conv_mix": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0, 0.5, 0.25]}},
     "small_kernel16_full": {**_NEW, "model": {"in_norm": "global", "kernel_size": 16}, "data": {"overlaps": [1.0]}},
+    "lstm_full": {**_NEW, "model": {**_LSTM}, "data": {"overlaps": [1.0]}},
+    "conv_lstm_full": {**_NEW, "model": {**_CONV, **_LSTM}, "data": {"overlaps": [1.0]}},
     # Peers (asteroid, experiment-only; see AsteroidNet), same recipe and mixtures.
     "dprnn_full": {**_NEW, "net": "dprnn", "data": {"overlaps": [1.0]}},
     "sudormrf_full": {**_NEW, "net": "sudormrf", "data": {"overlaps": [1.0]}},

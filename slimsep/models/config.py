@@ -42,6 +42,8 @@ class ModelConfig:
     intra_type: str = "transformer"  # "conv": Conv-TasNet blocks inside each chunk (slimsep.models.conv_block)
     conv_kernel: int = 5  # depthwise kernel of the "conv" intra layers [frames]; odd
     inter_layers: int = 8
+    inter_type: str = "transformer"  # "lstm": DPRNN's BiLSTM across chunks (slimsep.models.rnn_block), full width
+    lstm_hidden: int = 128  # units per direction of the "lstm" inter layers
     widths: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
     slim_inter: bool = True
     mask_act: str = "relu"
@@ -71,6 +73,10 @@ class ModelConfig:
             problems.append(f"mask_act must be relu or sigmoid, got {self.mask_act!r}")
         if self.intra_type not in ("transformer", "conv"):
             problems.append(f"intra_type must be transformer or conv, got {self.intra_type!r}")
+        if self.inter_type not in ("transformer", "lstm"):
+            problems.append(f"inter_type must be transformer or lstm, got {self.inter_type!r}")
+        if self.inter_type == "lstm" and self.slim_inter:
+            problems.append("inter_type lstm runs at full width: set slim_inter to false")
         if self.conv_kernel % 2 == 0:
             problems.append(f"conv_kernel must be odd (same-length convolution), got {self.conv_kernel}")
         if self.in_norm not in ("frame", "global"):
@@ -121,7 +127,8 @@ class ModelConfig:
 
 
 POSITIVE_INTS = ("sample_rate", "n_src", "n_filters", "kernel_size", "d_model", "n_heads", "ffn_dim", "chunk_size",
-                 "n_blocks", "intra_layers", "inter_layers", "gate_hidden", "conv_kernel")
+                 "n_blocks", "intra_layers", "inter_layers", "gate_hidden", "conv_kernel",
+                 "lstm_hidden")
 
 
 def _range_problems(cfg: ModelConfig) -> list[str]:

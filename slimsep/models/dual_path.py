@@ -12,6 +12,7 @@ from slimsep.models.config import ModelConfig
 from slimsep.models.conv_block import SlimConvLayer, conv_dilation
 from slimsep.models.geometry import MASKED_BIAS
 from slimsep.models.grouping import WidthGroups
+from slimsep.models.rnn_block import InterLSTMLayer
 from slimsep.models.transformer import SlimTransformerLayer, sinusoidal_encoding
 
 
@@ -41,7 +42,8 @@ class DualPathBlock(nn.Module):
         self.cfg = cfg
         self.intra = nn.ModuleList(SlimConvLayer(cfg, conv_dilation(i)) if cfg.intra_type == "conv"
                                    else SlimTransformerLayer(cfg) for i in range(cfg.intra_layers))
-        self.inter = nn.ModuleList(SlimTransformerLayer(cfg) for _ in range(cfg.inter_layers))
+        self.inter = nn.ModuleList(InterLSTMLayer(cfg) if cfg.inter_type == "lstm" else SlimTransformerLayer(cfg)
+                                   for _ in range(cfg.inter_layers))
         # SepFormer/DPTNet: each stack's output normalised and added to the stack's input (cfg.stack_norm).
         self.intra_norm = nn.LayerNorm(cfg.d_model) if cfg.stack_norm else None
         self.inter_norm = nn.LayerNorm(cfg.d_model) if cfg.stack_norm else None

@@ -19,6 +19,13 @@ def token_macs(cfg: ModelConfig, width: float) -> int:
     return 4 * cfg.d_model * attn_width(cfg, width) + 2 * cfg.d_model * cfg.ffn_at(width)
 
 
+def lstm_token_macs(cfg: ModelConfig) -> int:
+    """MACs per token of one BiLSTM inter layer (:mod:`slimsep.models.rnn_block`): two directions of four gates, each
+    ``H x (D + H)``, plus the projection ``2H -> D``; the gates' element-wise arithmetic is not counted."""
+    H, D = cfg.lstm_hidden, cfg.d_model
+    return 2 * 4 * H * (D + H) + 2 * H * D
+
+
 def block_chunk_macs(cfg: ModelConfig, width: float) -> int:
     """Per-chunk MACs of one block's slimmable work at ``width`` (intra stack, plus inter
     per-token parts when ``slim_inter``); excludes attention across chunks."""
@@ -66,8 +73,11 @@ def count_macs(cfg: ModelConfig, widths: float | Sequence[Sequence[int]] | np.nd
 
 
 def _inter_attention_macs(cfg: ModelConfig, row: list[float], C: int) -> int:
-    """Attention across chunks: at every intra position, C queries x C keys over the widest heads."""
+    """Attention across chunks: at every intra position, C queries x C keys over the widest heads (all of the inter
+    stack when it does not follow the widths: ``slim_inter`` false, or BiLSTM inter layers)."""
     K = cfg.chunk_size
+    if cfg.inter_type == "lstm":  # full width, no attention (slimsep.models.rnn_block)
+        return cfg.inter_layers * C * K * lstm_token_macs(cfg)
     if not cfg.slim_inter:
         return cfg.inter_layers * 2 * K * C * C * cfg.attn_dim + cfg.inter_layers * C * K * token_macs(cfg, 1.0)
     d_max = attn_width(cfg, max(row))

@@ -22,6 +22,9 @@ VARIANTS = {
     "norms_full_inter": {"slim_inter": False, "in_norm": "global", "stack_norm": True, "final_norm": True},
     # Convolutional intra-chunk layers (slimsep.models.conv_block): one graph per width like the transformer's.
     "conv_intra": {"widths": (0.0, 0.5, 1.0), "intra_type": "conv", "intra_layers": 2, "in_norm": "global"},
+    # DPRNN's BiLSTM across chunks (slimsep.models.rnn_block): one full-width inter graph per block.
+    "lstm_inter": {"widths": (0.0, 0.5, 1.0), "inter_type": "lstm", "slim_inter": False, "lstm_hidden": 12,
+                   "n_blocks": 2},
 }
 
 
