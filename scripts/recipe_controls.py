@@ -307,6 +307,7 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
         sched.load_state_dict(state["sched"])
         curve, first, spent = state["curve"], state["step"], tuple(state["spent"])
         print(f"{name}: resumed at step {first}", flush=True)
+    curve["batch"] = variant_batch(args, variant)  # mixtures per step, for the report's "mixtures" column
     losses, cpu0, wall0, saved = [], time.process_time() - spent[0], time.time() - spent[1], time.time()
     autocast = torch.autocast(dev.type, torch.bfloat16, enabled=args.precision == "bf16")
     for step in range(first, args.steps + 1):
@@ -435,7 +436,7 @@ def main() -> None:
         make_pack(args.corpus, args.pack, args.cap_minutes, args.n_eval, args.eval_seconds)
         return
     if args.report:
-        print(curve_table(args.ckpt_dir, args.variants))
+        print(curve_table(args.ckpt_dir, args.variants, args.batch))
         if args.out != DEFAULT_OUT:  # the curves so far as JSON and figure
             curves = saved_curves(args.ckpt_dir, args.variants)
             args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -473,15 +474,16 @@ def saved_curves(ckpt_dir: Path, names: list[str]) -> dict[str, dict]:
     return {p.stem: torch.load(p, weights_only=True)["curve"] for p in paths}
 
 
-def curve_table(ckpt_dir: Path, names: list[str]) -> str:
-    """:func:`saved_curves` as one markdown table: step, CPU minutes, SI-SDRi on the training and the validation
-    voices, per variant."""
-    rows = ["| variant | step | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |",
-            "|---|---:|---:|---:|---:|"]
+def curve_table(ckpt_dir: Path, names: list[str], batch: int = 4) -> str:
+    """:func:`saved_curves` as one markdown table: step, mixtures seen (steps times the run's batch; ``batch`` for
+    states saved before runs recorded theirs), CPU minutes, SI-SDRi on the training and the validation voices, per variant."""
+    rows = ["| variant | step | mixtures | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |",
+            "|---|---:|---:|---:|---:|---:|"]
     for name, curve in saved_curves(ckpt_dir, names).items():
+        per_step = int(curve.get("batch", VARIANTS.get(name, {}).get("batch", batch)))
         for step, cpu, tr, va in zip(curve["step"], curve["cpu_s"], curve["train_voices"], curve["valid_voices"]):
             if step:
-                rows.append(f"| {name} | {step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
+                rows.append(f"| {name} | {step} | {step * per_step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
     return "\n".join(rows)
 
 

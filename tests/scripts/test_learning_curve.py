@@ -37,7 +37,8 @@ def test_a_control_resumes_and_reports_its_curve(pack: Path, tmp_path: Path) -> 
     second = _run(*common, "--steps", "2")
     assert "resumed at step 1" in second and "small_full step 2:" in second and "step 1:" not in second
     table = _run("scripts/recipe_controls.py", "--report", "--ckpt-dir", str(tmp_path / "ckpt"))
-    assert [line.split("|")[2].strip() for line in table.splitlines()[2:]] == ["1", "2"]
+    rows = [[cell.strip() for cell in line.split("|")[2:4]] for line in table.splitlines()[2:]]
+    assert rows == [["1", "2"], ["2", "4"]]  # step, mixtures (batch 2)
 
 
 @pytest.mark.slow
