@@ -25,6 +25,7 @@ COMMANDS = [
     "slimsep.cli.export_cmd",
     "slimsep.cli.profile_cmd",
     "slimsep.cli.separate_cmd",
+    "slimsep.cli.snapshot_cmd",
     "slimsep.cli.train_cmd",
 ]
 

@@ -56,3 +56,40 @@ def test_a_run_continues_from_its_model_file_alone(tmp_path: Path) -> None:
     first = _train(tmp_path / "day1", "trainer.max_steps=10")
     second = _train(tmp_path / "day2", "trainer.max_steps=10", f"init_from={first}")
     assert load_model_and_metadata(second)[1]["total_steps"] == 20
+
+
+def test_a_snapshot_of_a_running_campaign_holds_the_average_in_float16(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture) -> None:
+    """The daily landing: ``slimsep snapshot`` writes the newest checkpoint's EMA weights as a float16 model file
+    that counts the campaign's steps, and a run continued from it keeps counting."""
+    from slimsep.cli.main import main
+    from slimsep.models.serialization import read_model_file
+
+    run = tmp_path / "day1"
+    _train(run, "trainer.max_steps=10")
+    snap = tmp_path / "snap.pt"
+    assert main(["snapshot", str(run), "-o", str(snap)]) == 0
+    assert "step 10 of this run, 10 in all" in capsys.readouterr().out
+    stored = read_model_file(snap)["state_dict"]
+    assert {v.dtype for v in stored.values() if v.is_floating_point()} == {torch.float16}
+    model, meta = load_model_and_metadata(snap)
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    for k, v in model.state_dict().items():  # the average, not the raw weights (float16 rounding allowed)
+        torch.testing.assert_close(v, ckpt["state_dict"]["model." + k].float().half().float())
+    assert meta["averaged"] and meta["stage"] == "slimmable" and meta["total_steps"] == 10  # tiny_synthetic.yaml
+    second = _train(tmp_path / "day2", "trainer.max_steps=10", f"init_from={snap}")
+    assert main(["snapshot", str(tmp_path / "day2"), "-o", str(tmp_path / "snap2.pt")]) == 0
+    assert load_model_and_metadata(tmp_path / "snap2.pt")[1]["total_steps"] == 20
+    assert load_model_and_metadata(second)[1]["total_steps"] == 20
+
+
+def test_snapshot_refuses_to_replace_a_file_or_read_a_non_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from slimsep.cli.main import main
+
+    existing = tmp_path / "snap.pt"
+    existing.write_bytes(b"keep me")
+    assert main(["snapshot", str(tmp_path), "-o", str(existing)]) == 2
+    assert existing.read_bytes() == b"keep me" and "output exists" in capsys.readouterr().err
+    assert main(["snapshot", str(tmp_path), "-o", str(tmp_path / "new.pt")]) == 2
+    assert "not a training run (no config.yaml)" in capsys.readouterr().err
+    assert not (tmp_path / "new.pt").exists()

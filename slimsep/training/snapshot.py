@@ -1,0 +1,49 @@
+"""A model file from a run that is still going: the campaign's daily snapshot (issue 27, docs/training.md).
+
+Why: a CPU campaign lives across sessions and machines, but its run folder (checkpoints with optimizer state,
+~20 MB each) stays outside git. What must survive a new machine is the network itself, as a few-MB model file that
+``init_from`` continues from. With ``optim.ema_decay`` the checkpoint's ``state_dict`` already holds the exponential
+moving average (Lightning's ``WeightAveraging``), so the snapshot is the averaged network the run validates.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from slimsep.errors import OutputExistsError, SlimsepError
+from slimsep.models import DSN, ModelConfig, save_model
+from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
+from slimsep.training.config import load_config
+from slimsep.training.run import prior_steps
+
+
+def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
+    """Write the newest intact checkpoint of ``run_dir`` as a model file ``out``; returns ``out``.
+
+    The weights are the checkpoint's ``state_dict`` (the EMA when the run keeps one), float16 when ``half``. The
+    metadata carries the stage, the run's recipe (its ``config.yaml``), ``steps`` of this run and ``total_steps``
+    of the whole campaign (steps already in the run's ``init_from`` snapshot added), so a run continued from the
+    file keeps counting.
+
+    Raises:
+        SlimsepError: ``run_dir`` has no intact checkpoint or no ``config.yaml``.
+        OutputExistsError: ``out`` exists and ``overwrite`` is False.
+    """
+    run_dir, out = Path(run_dir), Path(out)
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out, "--overwrite")
+    config = run_dir / "config.yaml"
+    if not config.is_file():
+        raise SlimsepError(f"{run_dir}: not a training run (no config.yaml)")
+    cfg = load_config(config)
+    path, notes = resume_checkpoint(run_dir)
+    ckpt = load_checkpoint(path)
+    model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
+    model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
+    steps = int(ckpt.get("global_step", 0))
+    meta = {"stage": cfg.stage, "recipe": json.loads(json.dumps(yaml.safe_load(config.read_text()), default=str)),
+            "steps": steps, "total_steps": prior_steps(cfg) + steps, "snapshot_of": path.name,
+            "averaged": "current_model_state" in ckpt, "notes": notes}
+    return save_model(model, out, metadata=meta, half=half)
