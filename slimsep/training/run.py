@@ -48,15 +48,26 @@ def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     if not path.is_file():
         raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
     if path.suffix == ".ckpt":
-        ckpt = load_checkpoint(path)
-        model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
-        model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
+        model = model_from_checkpoint(load_checkpoint(path))
     else:
         model = load_model(path)
     widths = cfg.gate.widths if cfg.stage == "gate" else None
     if widths:
         model = restrict_widths(model, widths)
     return model.cfg.to_dict(), model.state_dict()
+
+
+def model_from_checkpoint(ckpt: dict) -> DSN:
+    """The network in a Lightning checkpoint of :class:`SeparationModule` (its ``state_dict``: the EMA when the run
+    keeps one)."""
+    model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
+    model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
+    return model
+
+
+def run_metadata(cfg: TrainConfig, **extra: object) -> dict:
+    """A model file's metadata: the stage and the whole training recipe as plain data (old files load)."""
+    return {"stage": cfg.stage, "recipe": json.loads(json.dumps(cfg.to_dict(), default=str)), **extra}
 
 
 def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
@@ -168,8 +179,7 @@ def prior_steps(cfg: TrainConfig) -> int:
 
 def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | None = None) -> Path:
     """The run's model file: weights, full model config and the training recipe (a plain dict: old files load)."""
-    meta = {"stage": cfg.stage, "recipe": json.loads(json.dumps(cfg.to_dict(), default=str)), **(extra or {})}
-    return save_model(module.model, out, metadata=meta)
+    return save_model(module.model, out, metadata=run_metadata(cfg, **(extra or {})))
 
 
 def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: str = "",

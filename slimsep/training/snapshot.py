@@ -7,16 +7,13 @@ moving average (Lightning's ``WeightAveraging``), so the snapshot is the average
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import yaml
-
 from slimsep.errors import OutputExistsError, SlimsepError
-from slimsep.models import DSN, ModelConfig, save_model
+from slimsep.models import save_model
 from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
 from slimsep.training.config import load_config
-from slimsep.training.run import prior_steps
+from slimsep.training.run import model_from_checkpoint, prior_steps, run_metadata
 
 
 def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
@@ -40,10 +37,7 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     cfg = load_config(config)
     path, notes = resume_checkpoint(run_dir)
     ckpt = load_checkpoint(path)
-    model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
-    model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
     steps = int(ckpt.get("global_step", 0))
-    meta = {"stage": cfg.stage, "recipe": json.loads(json.dumps(yaml.safe_load(config.read_text()), default=str)),
-            "steps": steps, "total_steps": prior_steps(cfg) + steps, "snapshot_of": path.name,
-            "averaged": "current_model_state" in ckpt, "notes": notes}
-    return save_model(model, out, metadata=meta, half=half)
+    meta = run_metadata(cfg, steps=steps, total_steps=prior_steps(cfg) + steps, snapshot_of=path.name,
+                        averaged="current_model_state" in ckpt, notes=notes)
+    return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)

@@ -87,7 +87,9 @@ def test_grouped_block_equals_per_chunk_reference(widths_set: tuple, stack_norm:
 
 @pytest.mark.parametrize("options", [{}, {"in_norm": "global", "stack_norm": True, "final_norm": True},
                                      {"stack_norm": True, "slim_inter": False, "widths": (0.0, 0.5, 1.0)},
-                                     {"intra_type": "conv", "intra_layers": 3, "widths": (0.125, 0.5, 1.0)}])
+                                     {"intra_type": "conv", "intra_layers": 3, "widths": (0.125, 0.5, 1.0)},
+                                     {"inter_type": "lstm", "slim_inter": False, "lstm_hidden": 24, "inter_layers": 2,
+                                      "widths": (0.0, 0.5, 1.0)}])
 def test_uniform_assignment_equals_static_path(options: dict) -> None:
     model = randomise(DSN(get_config("tiny", **options))).eval()
     mix = torch.randn(2, 4000)
