@@ -82,6 +82,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # The voices: every training voice but FOTAQ's 71 low-bitrate "speakers" (dialogue partners, so one actor may
     # sit under several names and meet himself in a mixture); uniform draws give them 57 % of the talkers.
     "small_clean_full": {**_NEW, "data": {"overlaps": [1.0], "speakers": "clean"}},
+    # The same voices, talkers drawn in proportion to their speech in the pack (each clean voice capped at 10 min)
+    # instead of uniformly per name: FOTAQ's 71 names hold 16 % of the pack's training minutes, so their share of
+    # talker draws falls from 57 % to about 16 % while every voice stays in.
+    "small_dur_full": {**_NEW, "data": {"overlaps": [1.0], "weighting": "duration"}},
     # The batch: 1 mixture per step (SpeechBrain's DPRNN and SepFormer recipes), so 4x the updates per mixture and,
     # on a CPU, about 4x per CPU second. Compare per CPU minute; run with --steps and --eval-every 4x larger.
     "small_full_b1": {**_NEW, "batch": 1, "data": {"overlaps": [1.0]}},
@@ -157,14 +161,18 @@ def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speaker
 
 
 def mixer(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load,  # noqa: ANN001
-          overlaps: tuple[float, ...]):  # noqa: ANN201
-    """The project's dynamic mixer on ``split``'s speakers (clean task): item i is one fixed mixture."""
+          overlaps: tuple[float, ...], weighting: str = "uniform"):  # noqa: ANN201
+    """The project's dynamic mixer on ``split``'s speakers (clean task): item i is one fixed mixture.
+    ``weighting``: the mixer's ``speaker_weighting`` (uniform per speaker name, or in proportion to duration)."""
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
     data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed,
-                             overlaps=tuple(overlaps), load=load)
+                             overlaps=tuple(overlaps), load=load, speaker_weighting=weighting)
     if speakers == "clean":
+        from slimsep.data.pools import speaker_probabilities
+
         data.speakers = {k: v for k, v in data.speakers.items() if k in clean_speakers(list(data.speakers))}
+        data.speaker_p = speaker_probabilities(data.speakers, weighting)
     return data
 
 
@@ -360,7 +368,7 @@ def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
     same data settings sees the same mixtures in the same order, drawn as it goes (no cache to build)."""
     d = variant.get("data", {})
     data = mixer(args.pack, "train", 10 ** 9, args.segment, args.seed, d.get("speakers", "all"),
-                 pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))))
+                 pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))), d.get("weighting", "uniform"))
     batch = variant_batch(args, variant)
     return lambda k: torch.stack([data[i][1] for i in range(k * batch, (k + 1) * batch)])
 

@@ -48,3 +48,24 @@ def test_learning_curve_prints_a_table_per_interval(pack: Path, tmp_path: Path) 
     rows = [line for line in out.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [r.split("|")[1].strip() for r in rows] == ["0", "1", "2"]
     assert (tmp_path / "lc" / "curve.json").is_file()
+
+
+def _recipe_controls():  # noqa: ANN202 (the script as a module)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("recipe_controls", REPO / "scripts" / "recipe_controls.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_control_can_draw_talkers_by_duration(pack: Path) -> None:
+    """The ``weighting`` data option reaches the mixer: talkers in proportion to their speech in the pack."""
+    rc = _recipe_controls()
+    load = rc.pack_loader(pack)
+    uniform = rc.mixer(pack, "train", 4, 1.0, 0, "all", load, (1.0,))
+    by_duration = rc.mixer(pack, "train", 4, 1.0, 0, "all", load, (1.0,), "duration")
+    seconds = [sum(n for _, n in by_duration.speakers[name]) for name in sorted(by_duration.speakers)]
+    assert uniform.speaker_p is None
+    assert by_duration.speaker_p == pytest.approx([s / sum(seconds) for s in seconds])
+    assert rc.VARIANTS["small_dur_full"]["data"]["weighting"] == "duration"
