@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                     "(~11 MB, fetched once with apt-get download, which needs "
                                                     "Debian or Ubuntu, then cached; elsewhere the error says where "
                                                     "to download the .deb by hand).")
-    p.add_argument("-o", "--out", type=Path, default=Path("slimsep-demo"), help="output folder")
+    p.add_argument("-o", "--out", type=Path, default=Path("slimsep-demo"), help="output folder (default: %(default)s)")
     p.add_argument("--model", default=None, help="model file or shipped name (default: default)")
     p.add_argument("--budget", type=float, default=0.0, help="gate budget (higher: slimmer, cheaper)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line while the recordings are fetched")

@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="a folder of condition folders (ov*_na*)")
     p.add_argument("--split", default="test")
     p.add_argument("--task", default="sep_clean", choices=["sep_clean", "sep_noisy"])
-    p.add_argument("--per-condition", type=int, default=2, help="examples per condition")
+    p.add_argument("--per-condition", type=int, default=2, help="examples per condition (default: %(default)s)")
     p.add_argument("--budget", type=float, default=0.0)
     p.add_argument("-o", "--out", type=Path, required=True, help="site folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

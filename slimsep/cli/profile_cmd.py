@@ -11,11 +11,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("profile", help="GMAC/s and measured CPU ms per second of audio, per width",
                               description="Benchmark each static width and a mixed per-chunk assignment.")
     p.add_argument("--config", default="small", choices=sorted(NAMED_CONFIGS),
-                   help="named architecture (random weights; speed does not depend on them)")
+                   help="named architecture (random weights; speed does not depend on them; default: %(default)s)")
     p.add_argument("--model", help="a slimsep model file or a shipped model's name (e.g. default); overrides --config")
-    p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
-    p.add_argument("--runs", type=int, default=7, help="timed runs (median reported)")
+    p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal [s] (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=7, help="timed runs, the median reported (default: %(default)s)")
     p.add_argument("--no-slim-inter", action="store_true",
                    help="keep the inter-chunk layers at full width for every chunk (the Amdahl-limited variant)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

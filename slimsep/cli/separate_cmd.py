@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("separate", help="separate recordings into one file per talker",
                               description="Any sample rate (resampled in and back out), mono or multi-channel "
                                           "(averaged to mono), any length (windowed, bounded memory). Writes "
-                                          "<name>_spk1.wav, <name>_spk2.wav (32-bit float, no normalisation) "
+                                          "<name>_spk1.wav, <name>_spk2.wav (32-bit float at the input's level, not peak-normalised) "
                                           "and <name>_slimsep.json. The model runs at 8 kHz, so the estimates of "
                                           "a 16 or 44.1 kHz input hold nothing above 4 kHz (the JSON notes it).")
     p.add_argument("inputs", nargs="+", type=Path, help="audio files")
@@ -25,13 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="CPU threads: PyTorch's intra-op threads (default: PyTorch's own choice, all cores), or "
                         "with --backend onnx onnxruntime's threads per graph call (default: 1)")
     p.add_argument("--budget", type=float, default=0.0,
-                   help="trade quality for compute: larger values make the gates pick slimmer widths")
+                   help="trade quality for compute: larger values make the gates pick slimmer widths "
+                        "(default: %(default)s, the gates as trained)")
     p.add_argument("--width", type=float, default=None,
                    help="run every chunk at this width instead of letting the gates choose (default: the gates; "
                         "a static baseline runs at the width it was trained at)")
     p.add_argument("--device", default="cpu",
                    help="PyTorch device: cpu (default), cuda or cuda:N (an NVIDIA GPU); --backend onnx: cpu only")
-    p.add_argument("--window", type=float, default=10.0, help="seconds per processing window")
+    p.add_argument("--window", type=float, default=10.0, help="seconds per processing window (default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none is drawn when stderr is not a "
                                                                 "terminal either)")

@@ -20,3 +20,12 @@ def test_no_help_text_shows_double_backticks() -> None:
 def test_device_help_names_the_devices_it_takes() -> None:
     separate = next(p for p in _parsers(build_parser()) if p.prog.endswith(" separate"))
     assert "cuda:N" in separate.format_help()
+
+
+def test_options_with_a_default_name_it_in_their_help() -> None:
+    """A user reading ``--help`` learns what happens when an option is left out (the new-user trial missed
+    ``separate --budget`` and ``--window``)."""
+    missing = [(p.prog, a.option_strings[-1]) for p in _parsers(build_parser()) for a in p._actions
+               if a.option_strings and a.help and a.default not in (None, False, [], argparse.SUPPRESS)
+               and "default" not in a.help]
+    assert missing == []
