@@ -86,6 +86,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # instead of uniformly per name: FOTAQ's 71 names hold 16 % of the pack's training minutes, so their share of
     # talker draws falls from 57 % to about 16 % while every voice stays in.
     "small_dur_full": {**_NEW, "data": {"overlaps": [1.0], "weighting": "duration"}},
+    # The optimiser, not the data: the same network fitting a fixed pool of 64 training mixtures, drawn again and
+    # again. A separator that learns normally memorises them (training SI-SDR far above the evaluation sets') within
+    # a few hundred steps; one that cannot fit 64 mixtures is held back by its optimisation, not by the voices.
+    "small_pool64_full": {**_NEW, "data": {"overlaps": [1.0], "pool": 64}},
     # The batch: 1 mixture per step (SpeechBrain's DPRNN and SepFormer recipes), so 4x the updates per mixture and,
     # on a CPU, about 4x per CPU second. Compare per CPU minute; run with --steps and --eval-every 4x larger.
     "small_full_b1": {**_NEW, "batch": 1, "data": {"overlaps": [1.0]}},
@@ -365,12 +369,13 @@ def _save_state(path: Path, net: torch.nn.Module, opt, sched, curve: dict, step:
 
 def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
     """Batch k = dynamic-mixer items k*B .. (k+1)*B - 1 of the pack's training speakers: every variant with the
-    same data settings sees the same mixtures in the same order, drawn as it goes (no cache to build)."""
+    same data settings sees the same mixtures in the same order, drawn as it goes (no cache to build). A ``pool``
+    in the variant's data cycles over its first ``pool`` items instead (the memorisation control)."""
     d = variant.get("data", {})
     data = mixer(args.pack, "train", 10 ** 9, args.segment, args.seed, d.get("speakers", "all"),
                  pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))), d.get("weighting", "uniform"))
-    batch = variant_batch(args, variant)
-    return lambda k: torch.stack([data[i][1] for i in range(k * batch, (k + 1) * batch)])
+    batch, pool = variant_batch(args, variant), d.get("pool")
+    return lambda k: torch.stack([data[i % pool if pool else i][1] for i in range(k * batch, (k + 1) * batch)])
 
 
 def variant_batch(args: argparse.Namespace, variant: dict) -> int:

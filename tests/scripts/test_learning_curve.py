@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.data.conftest import mini_open_corpus  # noqa: F401 (a fixture)
 
@@ -69,3 +70,12 @@ def test_a_control_can_draw_talkers_by_duration(pack: Path) -> None:
     assert uniform.speaker_p is None
     assert by_duration.speaker_p == pytest.approx([s / sum(seconds) for s in seconds])
     assert rc.VARIANTS["small_dur_full"]["data"]["weighting"] == "duration"
+
+
+def test_a_pool_control_cycles_over_its_first_mixtures(pack: Path) -> None:
+    rc = _recipe_controls()
+    args = type("Args", (), {"pack": pack, "segment": 1.0, "seed": 0, "batch": 2})()
+    draw = rc.streaming_draws(args, {"data": {"overlaps": [1.0], "pool": 4}})
+    fresh = rc.streaming_draws(args, {"data": {"overlaps": [1.0]}})
+    assert torch.equal(draw(2), draw(0)) and torch.equal(draw(3), draw(1)) and not torch.equal(draw(0), draw(1))
+    assert torch.equal(draw(0), fresh(0)) and not torch.equal(draw(2), fresh(2))
