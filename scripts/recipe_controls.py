@@ -203,12 +203,7 @@ def train_sources(pack: Path, n: int, seconds: float, seed: int, speakers: str, 
 
 def _train_part(job: tuple) -> torch.Tensor:
     pack, n, seconds, seed, speakers, k, workers = job
-    from slimsep.data.dynamic_mix import DynamicMixDataset
-
-    data = DynamicMixDataset(pack, "train", segment=seconds, n_items=n, task="sep_clean", seed=seed,
-                             load=pack_loader(pack))
-    if speakers == "clean":
-        data.speakers = {s: v for s, v in data.speakers.items() if s in clean_speakers(list(data.speakers))}
+    data = mixer(pack, "train", n, seconds, seed, speakers, pack_loader(pack), (1.0, 0.5, 0.25))
     return torch.stack([data[i][1] for i in range(k, n, workers)]).half()
 
 
