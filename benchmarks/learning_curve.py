@@ -36,6 +36,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps; constant after")
     p.add_argument("--table-every", type=int, default=500, help="steps per table row (and evaluation)")
+    p.add_argument("--ema-decay", type=float, default=0.999,
+                   help="also score an EMA of the weights (the campaign's optim.ema_decay; 0: none; default 0.999)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ckpt-dir", type=Path, default=None, help="save and resume the run's state here")
@@ -47,7 +49,8 @@ def controls_args(args: argparse.Namespace) -> argparse.Namespace:
     """The recipe controls' options for one run of this benchmark."""
     return argparse.Namespace(device="cpu", steps=args.steps, batch=args.batch, segment=args.segment,
                               eval_every=args.table_every, seed=args.seed, threads=args.threads, precision="fp32",
-                              max_seconds=0.0, ckpt_dir=args.ckpt_dir, ckpt_seconds=300.0, pack=args.pack)
+                              max_seconds=0.0, ckpt_dir=args.ckpt_dir, ckpt_seconds=300.0, pack=args.pack,
+                              ema_decay=args.ema_decay)
 
 
 def main() -> None:
@@ -67,10 +70,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({name: result}, indent=1))
     print(f"\n{name}: batch {args.batch} x {args.segment:g} s, lr {args.lr:g}, {args.threads} thread(s)")
-    print("| step | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |")
-    print("|---:|---:|---:|---:|")
-    for step, cpu, tr, va in zip(result["step"], result["cpu_s"], result["train_voices"], result["valid_voices"]):
-        print(f"| {step} | {cpu / 60:.1f} | {tr:.2f} | {va:.2f} |")
+    print(rc.curve_table_rows(result))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Usage: python scripts/recipe_controls.py --corpus corpus base stack_norm lr_2e-3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json  # noqa: I001 (the audio-library stubs must precede slimsep's imports)
 import math
 import time
@@ -92,6 +93,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "small_pool64_full": {**_NEW, "data": {"overlaps": [1.0], "pool": 64}},
     # The batch: 1 mixture per step (SpeechBrain's DPRNN and SepFormer recipes), so 4x the updates per mixture and,
     # on a CPU, about 4x per CPU second. Compare per CPU minute; run with --steps and --eval-every 4x larger.
+    # The calibration: one fixed female/male pair of studio voices (speaker-dependent separation, which a separator
+    # that learns normally finds easy). Its training SI-SDR says whether the network and optimiser can learn at
+    # all at this pace; its scores on the fixed sets of other voices mean little.
+    "small_pair_full": {**_NEW, "data": {"overlaps": [1.0], "speakers": ["asterisk_en_Allison", "asterisk_it_Carlo"]}},
     "small_full_b1": {**_NEW, "batch": 1, "data": {"overlaps": [1.0]}},
     "lstm_full": {**_NEW, "model": {**_LSTM}, "data": {"overlaps": [1.0]}},
     "conv_lstm_full": {**_NEW, "model": {**_CONV, **_LSTM}, "data": {"overlaps": [1.0]}},
@@ -167,15 +172,20 @@ def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speaker
 def mixer(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load,  # noqa: ANN001
           overlaps: tuple[float, ...], weighting: str = "uniform"):  # noqa: ANN201
     """The project's dynamic mixer on ``split``'s speakers (clean task): item i is one fixed mixture.
-    ``weighting``: the mixer's ``speaker_weighting`` (uniform per speaker name, or in proportion to duration)."""
+    ``speakers``: "all", "clean" (:func:`clean_speakers`) or a list of speaker names. ``weighting``: the mixer's
+    ``speaker_weighting`` (uniform per speaker name, or in proportion to duration)."""
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
     data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed,
                              overlaps=tuple(overlaps), load=load, speaker_weighting=weighting)
-    if speakers == "clean":
+    if speakers != "all":
         from slimsep.data.pools import speaker_probabilities
 
-        data.speakers = {k: v for k, v in data.speakers.items() if k in clean_speakers(list(data.speakers))}
+        keep = clean_speakers(list(data.speakers)) if speakers == "clean" else list(speakers)
+        missing = sorted(set(keep) - set(data.speakers))
+        if missing or len(keep) < 2:
+            raise SystemExit(f"{root}: speakers {', '.join(missing) or keep} not in the {split} split (need two)")
+        data.speakers = {k: v for k, v in data.speakers.items() if k in keep}
         data.speaker_p = speaker_probabilities(data.speakers, weighting)
     return data
 
@@ -289,12 +299,44 @@ def score(net: torch.nn.Module, mix: torch.Tensor, ref: torch.Tensor, normalise:
     return float(torch.cat(out).mean())
 
 
+class WeightEMA:
+    """An exponential moving average of a network's state, ``avg <- decay * avg + (1 - decay) * w`` per step (the
+    campaign's ``optim.ema_decay``, slimsep.training.ema). Kept as tensors rather than torch's ``AveragedModel``:
+    that deep-copies the network, and the copy's ``separate`` would still call the original's weights."""
+
+    def __init__(self, net: torch.nn.Module, decay: float, state: dict | None = None) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must lie in (0, 1), got {decay}")
+        self.decay = decay
+        self.avg = state if state is not None else {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, net: torch.nn.Module) -> None:
+        for key, value in net.state_dict().items():
+            if value.is_floating_point():
+                self.avg[key].lerp_(value, 1.0 - self.decay)
+            else:
+                self.avg[key].copy_(value)
+
+    @contextlib.contextmanager
+    def applied(self, net: torch.nn.Module):  # noqa: ANN201
+        """``net`` holds the average inside the block and its own weights again after it."""
+        raw = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        net.load_state_dict(self.avg)
+        try:
+            yield net
+        finally:
+            net.load_state_dict(raw)
+
+
 def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:  # noqa: ANN001
     """Train variant ``name`` on batches ``draw(step)`` -> sources [B, 2, T], scoring ``evals`` on the way.
 
     With ``--ckpt-dir`` the run saves its state every ``--ckpt-seconds`` and continues from it when started again
     (also with a larger ``--steps``: the constant schedule has no end step). ``cpu_s`` is this process's CPU time,
     which other processes sharing the machine barely change, so curves per CPU minute compare across runs.
+    With ``--ema-decay`` the curve also scores an EMA of the weights (keys ``<set>_ema``); a run resumed from a
+    state without one starts its average there (``ema_from``).
     """
     variant, dev = VARIANTS[name], torch.device(args.device)
     o = {**OPTIM, **variant.get("optim", {})}
@@ -306,7 +348,7 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
     evals = {k: v.float().to(dev) for k, v in evals.items()}
     curve: dict[str, list] = {"step": [], "cpu_s": [], "wall_s": [], **{k: [] for k in evals}, "train_loss": []}
     ckpt = args.ckpt_dir / f"{name}.pt" if args.ckpt_dir else None
-    first, spent = 0, (0.0, 0.0)
+    first, spent, state = 0, (0.0, 0.0), {}
     if ckpt is not None and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
         net.load_state_dict(state["net"])
@@ -314,6 +356,13 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
         sched.load_state_dict(state["sched"])
         curve, first, spent = state["curve"], state["step"], tuple(state["spent"])
         print(f"{name}: resumed at step {first}", flush=True)
+    ema = None
+    if getattr(args, "ema_decay", 0.0):
+        saved_avg = state.get("ema")
+        ema = WeightEMA(net, args.ema_decay, saved_avg)
+        if saved_avg is None:
+            curve["ema_from"], curve["ema_decay"] = first, args.ema_decay
+            curve.update({f"{k}_ema": [None] * len(curve["step"]) for k in evals})
     curve["batch"] = variant_batch(args, variant)  # mixtures per step, for the report's "mixtures" column
     losses, cpu0, wall0, saved = [], time.process_time() - spent[0], time.time() - spent[1], time.time()
     autocast = torch.autocast(dev.type, torch.bfloat16, enabled=args.precision == "bf16")
@@ -326,12 +375,17 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
             for key, ref in evals.items():
                 with autocast:
                     curve[key].append(round(score(net, ref.sum(1), ref, o["normalise_input"]), 3))
+                if ema is not None:
+                    with autocast, ema.applied(net):
+                        curve[f"{key}_ema"].append(round(score(net, ref.sum(1), ref, o["normalise_input"]), 3))
             curve["train_loss"].append(round(float(np.mean(losses)), 3) if losses else None)
             losses = []
             print(f"{name} step {step}: " + ", ".join(f"{k} {curve[k][-1]:.2f} dB" for k in evals)
+                  + "".join(f", {k} EMA {curve[k + '_ema'][-1]:.2f} dB" for k in evals if ema is not None)
                   + f" ({curve['cpu_s'][-1]:.0f} CPU s)", flush=True)
         if ckpt is not None and (time.time() - saved > args.ckpt_seconds or step == args.steps or out_of_time):
-            _save_state(ckpt, net, opt, sched, curve, step, (time.process_time() - cpu0, time.time() - wall0))
+            _save_state(ckpt, net, opt, sched, curve, step, (time.process_time() - cpu0, time.time() - wall0),
+                        ema.avg if ema is not None else None)
             saved = time.time()
         if step == args.steps or out_of_time:
             break
@@ -345,6 +399,8 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
         torch.nn.utils.clip_grad_norm_(params, o["clip"])
         opt.step()
         sched.step()
+        if ema is not None:
+            ema.update(net)
         losses.append(-loss.item())
     return {"variant": variant, "optim": o, "params": sum(p.numel() for p in params),
             "seconds": round(time.time() - wall0, 1), "device": args.device, "steps": args.steps,
@@ -353,12 +409,13 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
 
 
 def _save_state(path: Path, net: torch.nn.Module, opt, sched, curve: dict, step: int,  # noqa: ANN001
-                spent: tuple[float, float]) -> None:
+                spent: tuple[float, float], ema: dict | None = None) -> None:
     """Atomically (a kill mid-write leaves the previous state whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
+    extra = {} if ema is None else {"ema": ema}
     torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "curve": curve,
-                "step": step, "spent": list(spent)}, tmp)
+                "step": step, "spent": list(spent), **extra}, tmp)
     tmp.replace(path)
 
 
@@ -398,9 +455,13 @@ def plot(results: dict, path: Path) -> None:
                     continue
                 scale = 60.0 if xkey == "cpu_s" else 1.0
                 points = [(x / scale, v) for s, x, v in zip(r["step"], r[xkey], r[key]) if s > 0]
+                color = plt.cm.tab20(list(results).index(name) % 20)
                 if points:
-                    ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1,
-                            color=plt.cm.tab20(list(results).index(name) % 20))
+                    ax.plot(*zip(*points), marker=".", label=name, lw=2 if name == "base" else 1, color=color)
+                averaged = [(x / scale, v) for s, x, v in zip(r["step"], r[xkey], r.get(f"{key}_ema", []))
+                            if s > 0 and v is not None]
+                if averaged:
+                    ax.plot(*zip(*averaged), marker=".", ls="--", label=f"{name} (EMA)", lw=1, color=color)
             ax.set(title=f"SI-SDRi on {title}", xlabel=xlabel, ylabel="dB")
             ax.grid(alpha=0.3)
         row[1].legend(fontsize=7, loc="lower right")
@@ -433,6 +494,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="print the curves saved in --ckpt-dir as a table (runs still going included) and exit")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast")
+    parser.add_argument("--score", type=Path, nargs="+", default=None, metavar="MODEL",
+                        help="score model files (full width) on the pack's fixed fully overlapped sets and exit")
+    parser.add_argument("--ema-decay", type=float, default=0.0,
+                        help="also score an EMA of the weights with this decay, e.g. 0.999 (default: 0, none)")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args()
@@ -442,6 +507,10 @@ def main() -> None:
     args = parse_args()
     if args.make_pack:
         make_pack(args.corpus, args.pack, args.cap_minutes, args.n_eval, args.eval_seconds)
+        return
+    if args.score:
+        torch.set_num_threads(args.threads)
+        print(score_models(args.score, args.pack))
         return
     if args.report:
         print(curve_table(args.ckpt_dir, args.variants, args.batch))
@@ -484,14 +553,51 @@ def saved_curves(ckpt_dir: Path, names: list[str]) -> dict[str, dict]:
 
 def curve_table(ckpt_dir: Path, names: list[str], batch: int = 4) -> str:
     """:func:`saved_curves` as one markdown table: step, mixtures seen (steps times the run's batch; ``batch`` for
-    states saved before runs recorded theirs), CPU minutes, SI-SDRi on the training and the validation voices, per variant."""
-    rows = ["| variant | step | mixtures | CPU minutes | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |",
-            "|---|---:|---:|---:|---:|---:|"]
-    for name, curve in saved_curves(ckpt_dir, names).items():
-        per_step = int(curve.get("batch", VARIANTS.get(name, {}).get("batch", batch)))
-        for step, cpu, tr, va in zip(curve["step"], curve["cpu_s"], curve["train_voices"], curve["valid_voices"]):
-            if step:
-                rows.append(f"| {name} | {step} | {step * per_step} | {cpu / 60:.0f} | {tr:.2f} | {va:.2f} |")
+    states saved before runs recorded theirs), CPU minutes, SI-SDRi on the training and the validation voices, per
+    variant; and, where a run kept one (``--ema-decay``), the same two for its EMA weights."""
+    curves = saved_curves(ckpt_dir, names)
+    ema = any("train_voices_ema" in c for c in curves.values())
+    rows = [curve_table_rows(c, name, int(c.get("batch", VARIANTS.get(name, {}).get("batch", batch))), ema,
+                             header=i == 0) for i, (name, c) in enumerate(curves.items())]
+    return "\n".join(r for r in rows if r)
+
+
+def curve_table_rows(curve: dict, name: str | None = None, per_step: int | None = None, ema: bool | None = None,
+                     header: bool = True) -> str:
+    """One run's curve as markdown rows (step 0, the untrained network, left out of named runs' tables). Scores
+    missing from a row (the EMA before a resumed run started one) read "-"."""
+    ema = "train_voices_ema" in curve if ema is None else ema
+    per_step = per_step or int(curve.get("batch", 4))
+    keys = ["train_voices", "valid_voices"] + (["train_voices_ema", "valid_voices_ema"] if ema else [])
+    heads = ["SI-SDRi training voices [dB]", "SI-SDRi validation voices [dB]"]
+    heads += [f"{h[:-5]}, EMA [dB]" for h in heads] if ema else []
+    lead = (["variant"] if name else []) + ["step", "mixtures", "CPU minutes"]
+    rows = ["| " + " | ".join(lead + heads) + " |", "|" + "---|" * bool(name) + "---:|" * (len(lead) - bool(name) + len(keys))]
+    rows = rows if header else []
+    for i, (step, cpu) in enumerate(zip(curve["step"], curve["cpu_s"])):
+        if name and not step:
+            continue
+        values = [(curve.get(k) or [])[i:i + 1] for k in keys]
+        cells = [f"{v[0]:.2f}" if v and v[0] is not None else "-" for v in values]
+        rows.append("| " + " | ".join(([name] if name else []) + [str(step), str(step * per_step), f"{cpu / 60:.0f}"]
+                                      + cells) + " |")
+    return "\n".join(rows)
+
+
+def score_models(paths: list[Path], pack: Path) -> str:
+    """SI-SDRi at full width of saved models (``slimsep snapshot`` or ``model.pt`` files) on the same fixed fully
+    overlapped sets the controls score, as a markdown table: a campaign snapshot reads against their curves."""
+    from slimsep.models.serialization import load_model_and_metadata
+
+    sets = {k: torch.load(pack / f"eval_{k}_full.pt", weights_only=True).float() for k in ("train", "valid")}
+    rows = ["| model | steps | SI-SDRi training voices [dB] | SI-SDRi validation voices [dB] |", "|---|---:|---:|---:|"]
+    for path in paths:
+        model, meta = load_model_and_metadata(path)
+        model = model.float()
+        model.separate = lambda mix, m=model: m(mix, 1.0).estimates
+        values = [score(model, ref.sum(1), ref, False) for ref in sets.values()]
+        steps = meta.get("total_steps", meta.get("steps", "?"))
+        rows.append(f"| {path.name} | {steps} | {values[0]:.2f} | {values[1]:.2f} |")
     return "\n".join(rows)
 
 

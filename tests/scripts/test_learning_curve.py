@@ -72,6 +72,16 @@ def test_a_control_can_draw_talkers_by_duration(pack: Path) -> None:
     assert rc.VARIANTS["small_dur_full"]["data"]["weighting"] == "duration"
 
 
+def test_a_control_can_name_its_speakers(pack: Path) -> None:
+    """A list of names keeps those talkers only (the fixed-pair calibration); an unknown name is a clear error."""
+    rc = _recipe_controls()
+    load = rc.pack_loader(pack)
+    pair = rc.mixer(pack, "train", 4, 1.0, 0, ["a", "c"], load, (1.0,))
+    assert sorted(pair.speakers) == ["a", "c"]
+    with pytest.raises(SystemExit, match="speakers z not in the train split"):
+        rc.mixer(pack, "train", 4, 1.0, 0, ["a", "z"], load, (1.0,))
+
+
 def test_a_pool_control_cycles_over_its_first_mixtures(pack: Path) -> None:
     rc = _recipe_controls()
     args = type("Args", (), {"pack": pack, "segment": 1.0, "seed": 0, "batch": 2})()
@@ -79,3 +89,35 @@ def test_a_pool_control_cycles_over_its_first_mixtures(pack: Path) -> None:
     fresh = rc.streaming_draws(args, {"data": {"overlaps": [1.0]}})
     assert torch.equal(draw(2), draw(0)) and torch.equal(draw(3), draw(1)) and not torch.equal(draw(0), draw(1))
     assert torch.equal(draw(0), fresh(0)) and not torch.equal(draw(2), fresh(2))
+
+
+def test_the_weight_ema_averages_and_gives_the_weights_back() -> None:
+    rc = _recipe_controls()
+    net = torch.nn.Linear(2, 1)
+    torch.nn.init.zeros_(net.weight)
+    ema = rc.WeightEMA(net, decay=0.9)
+    with torch.no_grad():
+        net.weight.fill_(1.0)
+    ema.update(net)  # 0.9 * 0 + 0.1 * 1
+    assert torch.allclose(ema.avg["weight"], torch.full((1, 2), 0.1))
+    with ema.applied(net):
+        assert torch.allclose(net.weight, torch.full((1, 2), 0.1))
+    assert torch.equal(net.weight, torch.ones(1, 2))
+    with pytest.raises(ValueError, match="decay"):
+        rc.WeightEMA(net, decay=1.0)
+
+
+@pytest.mark.slow
+def test_a_control_resumed_with_an_ema_scores_it_from_there(pack: Path, tmp_path: Path) -> None:
+    """A state saved without an EMA goes on with one: its earlier rows read "-", the new ones carry EMA scores."""
+    common = ["scripts/recipe_controls.py", "small_full", "--pack", str(pack), "--batch", "2", "--segment", "1.0",
+              "--eval-every", "1", "--ckpt-dir", str(tmp_path / "ckpt"), "--out", str(tmp_path / "rc")]
+    _run(*common, "--steps", "1")
+    second = _run(*common, "--steps", "2", "--ema-decay", "0.99")
+    assert "small_full step 2:" in second and "valid_voices EMA" in second
+    state = torch.load(tmp_path / "ckpt" / "small_full.pt", weights_only=True)
+    assert state["curve"]["ema_from"] == 1 and set(state["ema"]) == set(state["net"])
+    table = _run("scripts/recipe_controls.py", "--report", "--ckpt-dir", str(tmp_path / "ckpt"))
+    rows = [[cell.strip() for cell in line.split("|")[2:9]] for line in table.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["1", "2"] and rows[0][5:] == ["-", "-"]
+    assert all(v not in ("", "-") for v in rows[1][5:])
