@@ -47,6 +47,9 @@ _CONV = {"in_norm": "global", "intra_type": "conv", "intra_layers": 4, "ffn_dim"
 # DPRNN's BiLSTM across chunks (slimsep.models.rnn_block) after the transformer intra layers: 1.47 GMAC/s.
 _LSTM = {"in_norm": "global", "inter_type": "lstm", "slim_inter": False, "inter_layers": 1}
 
+# One fixed female/male pair of studio voices, fully overlapped (the calibration controls below).
+_PAIR = {"overlaps": [1.0], "speakers": ["asterisk_en_Allison", "asterisk_it_Carlo"]}
+
 # name -> changes from the base: "model" (ModelConfig overrides of BASE_MODEL), "optim", "data", "net" (asteroid).
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -96,7 +99,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # The calibration: one fixed female/male pair of studio voices (speaker-dependent separation, which a separator
     # that learns normally finds easy). Its training SI-SDR says whether the network and optimiser can learn at
     # all at this pace; its scores on the fixed sets of other voices mean little.
-    "small_pair_full": {**_NEW, "data": {"overlaps": [1.0], "speakers": ["asterisk_en_Allison", "asterisk_it_Carlo"]}},
+    "small_pair_full": {**_NEW, "data": _PAIR},
+    # The same calibration for the peer: whether asteroid's DPRNN learns the pair faster than `small` does.
+    "dprnn_pair_full": {**_NEW, "net": "dprnn", "data": _PAIR},
     "small_full_b1": {**_NEW, "batch": 1, "data": {"overlaps": [1.0]}},
     "lstm_full": {**_NEW, "model": {**_LSTM}, "data": {"overlaps": [1.0]}},
     "conv_lstm_full": {**_NEW, "model": {**_CONV, **_LSTM}, "data": {"overlaps": [1.0]}},
