@@ -4,7 +4,8 @@
     python benchmarks/learning_curve.py --config small --set intra_type=conv intra_layers=4 --steps 1500
 
 The loop is the recipe controls' (``scripts/recipe_controls.py``: AdamW at ``--lr`` after a linear warm-up, held
-constant, gradient-norm clip 5, negative PIT SI-SDR, batch 4 x 4 s of the project's dynamic mixer on the pack's
+constant (``--cooldown N``: a linear decay over the last N steps), gradient-norm clip 5, negative PIT SI-SDR, bf16
+autocast where the CPU multiplies bf16 in hardware, batch 4 x 4 s of the project's dynamic mixer on the pack's
 training voices), so its numbers compare with the controls in docs/training.md. The table gives SI-SDRi on 30 fixed
 fully overlapped 4-s mixtures of training voices and 30 of validation voices (no voice of the second set is
 trained on), with this process's CPU minutes. ``--ckpt-dir`` makes the run resumable: start it again to go on.
@@ -38,6 +39,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--table-every", type=int, default=500, help="steps per table row (and evaluation)")
     p.add_argument("--ema-decay", type=float, default=0.999,
                    help="also score an EMA of the weights (the campaign's optim.ema_decay; 0: none; default 0.999)")
+    p.add_argument("--cooldown", type=int, default=0, metavar="N",
+                   help="fall linearly to lr 0 over the last N steps (warmup-stable-decay; default 0: none)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16: autocast; auto: bf16 where the CPU multiplies bf16 in hardware (as the trainer)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ckpt-dir", type=Path, default=None, help="save and resume the run's state here")
@@ -47,10 +52,13 @@ def parse_args() -> argparse.Namespace:
 
 def controls_args(args: argparse.Namespace) -> argparse.Namespace:
     """The recipe controls' options for one run of this benchmark."""
+    from slimsep.hardware import cpu_has_fast_bf16
+
+    precision = args.precision if args.precision != "auto" else ("bf16" if cpu_has_fast_bf16() else "fp32")
     return argparse.Namespace(device="cpu", steps=args.steps, batch=args.batch, segment=args.segment,
-                              eval_every=args.table_every, seed=args.seed, threads=args.threads, precision="fp32",
+                              eval_every=args.table_every, seed=args.seed, threads=args.threads, precision=precision,
                               max_seconds=0.0, ckpt_dir=args.ckpt_dir, ckpt_seconds=300.0, pack=args.pack,
-                              ema_decay=args.ema_decay)
+                              ema_decay=args.ema_decay, cooldown=args.cooldown)
 
 
 def main() -> None:
@@ -69,7 +77,9 @@ def main() -> None:
     result = rc.run_variant(name, cargs, rc.batch_source(cargs, name), rc.eval_sets(cargs, name))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps({name: result}, indent=1))
-    print(f"\n{name}: batch {args.batch} x {args.segment:g} s, lr {args.lr:g}, {args.threads} thread(s)")
+    cool = f", cool-down over the last {args.cooldown} steps" if args.cooldown else ""
+    print(f"\n{name}: batch {args.batch} x {args.segment:g} s, lr {args.lr:g}{cool}, {cargs.precision}, "
+          f"{args.threads} thread(s)")
     print(rc.curve_table_rows(result))
 
 

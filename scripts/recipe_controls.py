@@ -39,6 +39,7 @@ _stub_missing_audio_libs()
 
 from slimsep.losses import pit_si_sdr, si_sdr
 from slimsep.models import DSN, get_config
+from slimsep.training.schedule import wsd_factor
 
 _NEW = {"model": {"in_norm": "global"}, "optim": {"schedule": "constant", "warmup_steps": 200}}
 # Conv-TasNet blocks inside each chunk (slimsep.models.conv_block), 2 inter heads of 64: 1.06 GMAC/s.
@@ -278,12 +279,14 @@ def separate(net: torch.nn.Module, mix: torch.Tensor, normalise: bool) -> torch.
     return out * scale[:, None]
 
 
-def lr_factor(step: int, total: int, o: dict) -> float:
+def lr_factor(step: int, total: int, o: dict, cooldown: int = 0) -> float:
     """``cosine``: linear warm-up over ``warmup_frac`` of the steps, then cosine decay to ``min_lr_ratio`` (as the
     trainer). ``constant``: linear warm-up over ``warmup_steps``, then the peak rate with no end step, so a run
-    can be extended (the warm-up-stable part of a warmup-stable-decay schedule)."""
+    can be extended (the warm-up-stable part of a warmup-stable-decay schedule); ``cooldown`` > 0 adds the decay,
+    linear to 0 over the last ``cooldown`` of ``total`` steps (the trainer's ``optim.decay_steps``)."""
     if o["schedule"] == "constant":
-        return min(1.0, (step + 1) / max(1, o["warmup_steps"]))
+        start = total - cooldown if cooldown else None
+        return wsd_factor(step, max(1, o["warmup_steps"]), start, cooldown)
     warm = int(o["warmup_frac"] * total)
     if step < warm:
         return (step + 1) / warm
@@ -349,7 +352,7 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
     net = build_net(variant).to(dev)
     params = [p for n, p in net.named_parameters() if not n.startswith("gates.")]
     opt = torch.optim.AdamW(params, lr=o["lr"], weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, args.steps, o))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, args.steps, o, getattr(args, "cooldown", 0)))
     evals = {k: v.float().to(dev) for k, v in evals.items()}
     curve: dict[str, list] = {"step": [], "cpu_s": [], "wall_s": [], **{k: [] for k in evals}, "train_loss": []}
     ckpt = args.ckpt_dir / f"{name}.pt" if args.ckpt_dir else None
@@ -503,6 +506,8 @@ def parse_args() -> argparse.Namespace:
                         help="score model files (full width) on the pack's fixed fully overlapped sets and exit")
     parser.add_argument("--ema-decay", type=float, default=0.0,
                         help="also score an EMA of the weights with this decay, e.g. 0.999 (default: 0, none)")
+    parser.add_argument("--cooldown", type=int, default=0, metavar="N",
+                        help="constant schedule: fall linearly to 0 over the last N of --steps (warmup-stable-decay)")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args()

@@ -23,6 +23,7 @@ from slimsep.errors import first_line
 from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
 from slimsep.losses.distillation import student_loss, teacher_targets
 from slimsep.models import DSN, ModelConfig, SeparationOutput, gmac_per_second
+from slimsep.training.schedule import wsd_factor
 from slimsep.training.sections import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -219,12 +220,13 @@ class SeparationModule(L.LightningModule):
 
     def _lr_factor(self, step: int) -> float:
         """Linear warm-up, then cosine decay to ``min_lr_ratio`` over max_steps (or the time budget, if sooner);
-        ``schedule: constant`` stays at the peak after the warm-up."""
+        ``schedule: constant`` stays at the peak after the warm-up, until an optional cool-down
+        (``optim.decay_start``, ``optim.decay_steps``; :func:`slimsep.training.schedule.wsd_factor`)."""
         o, total = self.tc.optim, max(1, self.tc.trainer.max_steps)
+        if o.schedule == "constant":
+            return wsd_factor(step, o.warmup_steps, o.decay_start, o.decay_steps, o.min_lr_ratio)
         if step < o.warmup_steps:
             return (step + 1) / o.warmup_steps
-        if o.schedule == "constant":
-            return 1.0
         frac = min(1.0, max((step - o.warmup_steps) / max(1, total - o.warmup_steps), self._time_fraction()))
         return o.min_lr_ratio + (1 - o.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac))
 

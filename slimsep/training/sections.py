@@ -44,8 +44,11 @@ class OptimSection:
     follows max(step / max_steps, elapsed / trainer.max_time), so a run stopped by its wall-clock budget still ends
     at the low rate. ``fused``: the fused AdamW kernel ("auto": ``module._fused``). ``schedule: constant``: the
     warm-up, then the peak rate with no end step (the stable phase of warmup-stable-decay), for runs that go on
-    across sessions. ``ema_decay``: keep an exponential moving average of the weights with this decay per step
-    (0: off); validation, checkpoints' ``state_dict`` and the exported model file then hold the average."""
+    across sessions. ``decay_start`` / ``decay_steps`` (constant schedule only): from optimizer step
+    ``decay_start`` of this run the rate falls linearly to ``min_lr_ratio`` x lr over ``decay_steps`` steps, the
+    cool-down of warmup-stable-decay for a branch that ends in a shipped snapshot (``slimsep.training.schedule``;
+    docs/training.md, "Campaign"). ``ema_decay``: keep an exponential moving average of the weights with this decay
+    per step (0: off); validation, checkpoints' ``state_dict`` and the exported model file then hold the average."""
 
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -56,6 +59,8 @@ class OptimSection:
     schedule_by_time: bool = False
     fused: bool | Literal["auto"] = "auto"
     ema_decay: float = 0.0
+    decay_start: int | None = None
+    decay_steps: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,12 @@ class TrainConfig:
         if self.stage == "gate" and not self.init_from:
             raise SlimsepError("stage 'gate' needs init_from: a stage-1 (slimmable) model file or checkpoint")
         check_ranges(self)
+        o = self.optim
+        if o.decay_steps < 0 or (o.decay_start is not None and o.decay_start < 0):
+            raise SlimsepError("optim.decay_start and optim.decay_steps must be >= 0")
+        if (o.decay_steps > 0) != (o.decay_start is not None) or (o.decay_steps and o.schedule != "constant"):
+            raise SlimsepError("a cool-down needs optim.schedule: constant and both optim.decay_start and "
+                               "optim.decay_steps (> 0)")
 
     @classmethod
     def from_dict(cls, cfg: dict) -> TrainConfig:

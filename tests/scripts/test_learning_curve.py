@@ -121,3 +121,11 @@ def test_a_control_resumed_with_an_ema_scores_it_from_there(pack: Path, tmp_path
     rows = [[cell.strip() for cell in line.split("|")[2:9]] for line in table.splitlines()[2:]]
     assert [r[0] for r in rows] == ["1", "2"] and rows[0][5:] == ["-", "-"]
     assert all(v not in ("", "-") for v in rows[1][5:])
+
+
+def test_a_control_cools_down_over_its_last_steps() -> None:
+    rc = _recipe_controls()
+    o = {**rc.OPTIM, "schedule": "constant", "warmup_steps": 200}
+    assert [rc.lr_factor(s, 5000, o) for s in (99, 200, 4999)] == pytest.approx([0.5, 1.0, 1.0])
+    cooled = [rc.lr_factor(s, 5000, o, cooldown=1000) for s in (3999, 4000, 4500, 4999, 5000)]
+    assert cooled == pytest.approx([1.0, 1.0, 0.5, 0.001, 0.0])

@@ -61,7 +61,11 @@ def test_compile_failure_falls_back_to_eager(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_auto_precision_and_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config(REPO / "configs" / "tiny_synthetic.yaml", ["trainer.accelerator=cpu"])
+    # the answer on a CPU follows its bf16 units (AMX or AVX512-BF16), whatever machine runs the test
+    monkeypatch.setattr("slimsep.training.run.cpu_has_fast_bf16", lambda: False)
     assert resolve_precision(cfg) == "32-true"
+    monkeypatch.setattr("slimsep.training.run.cpu_has_fast_bf16", lambda: True)
+    assert resolve_precision(cfg) == "bf16-mixed"
     assert data_workers(cfg) in (0, 1)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
