@@ -95,6 +95,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # again. A separator that learns normally memorises them (training SI-SDR far above the evaluation sets') within
     # a few hundred steps; one that cannot fit 64 mixtures is held back by its optimisation, not by the voices.
     "small_pool64_full": {**_NEW, "data": {"overlaps": [1.0], "pool": 64}},
+    # The same with 4 mixtures (one batch, every step): fitting them is pure optimisation; a network and loss that
+    # work drive their training SI-SDR far up within a few hundred steps. The peer gives the pace to expect.
+    "small_pool4_full": {**_NEW, "data": {"overlaps": [1.0], "pool": 4}},
+    "dprnn_pool4_full": {**_NEW, "net": "dprnn", "data": {"overlaps": [1.0], "pool": 4}},
     # The batch: 1 mixture per step (SpeechBrain's DPRNN and SepFormer recipes), so 4x the updates per mixture and,
     # on a CPU, about 4x per CPU second. Compare per CPU minute; run with --steps and --eval-every 4x larger.
     # The calibration: one fixed female/male pair of studio voices (speaker-dependent separation, which a separator
