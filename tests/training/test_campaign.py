@@ -93,3 +93,22 @@ def test_snapshot_refuses_to_replace_a_file_or_read_a_non_run(tmp_path: Path, ca
     assert main(["snapshot", str(tmp_path), "-o", str(tmp_path / "new.pt")]) == 2
     assert "not a training run (no config.yaml)" in capsys.readouterr().err
     assert not (tmp_path / "new.pt").exists()
+
+
+def test_a_cool_down_branch_resumes_a_copy_and_ends_at_the_low_rate(tmp_path: Path) -> None:
+    """The shipped-snapshot branch (docs/training.md, "Campaign"): a copy of the run folder resumed with a
+    cool-down ends at min_lr_ratio x lr, and the original folder is left as it was."""
+    import shutil
+
+    main = tmp_path / "campaign"
+    _train(main, "trainer.max_steps=10")
+    before = (main / "checkpoints" / "last.ckpt").read_bytes()
+    branch = tmp_path / "campaign_cool"
+    shutil.copytree(main, branch)
+    _train(branch, "trainer.max_steps=20", "optim.decay_start=10", "optim.decay_steps=10",
+           "optim.min_lr_ratio=0.1", resume=True)
+    ckpt = torch.load(branch / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    peak = load_config(REPO / "configs" / "tiny_synthetic.yaml", CAMPAIGN).optim.lr
+    assert ckpt["global_step"] == 20
+    assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(0.1 * peak)
+    assert (main / "checkpoints" / "last.ckpt").read_bytes() == before
