@@ -80,6 +80,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # the mixtures (today's 1/3 fully overlapped vs all fully overlapped) and the backbone.
     "small_mix": {**_NEW, "data": {"overlaps": [1.0, 0.5, 0.25]}},
     "small_full": {**_NEW, "data": {"overlaps": [1.0]}},
+    "small_lr2e-3_full": {**_NEW, "optim": {**_NEW["optim"], "lr": 2e-3}, "data": {"overlaps": [1.0]}},
     "small_h2_full": {**_NEW, "model": {"in_norm": "global", "n_heads": 2}, "data": {"overlaps": [1.0]}},
     "conv_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0]}},
     "conv_mix": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0, 0.5, 0.25]}},

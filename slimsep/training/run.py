@@ -182,6 +182,19 @@ def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | 
     return save_model(module.model, out, metadata=run_metadata(cfg, **(extra or {})))
 
 
+def exported_checkpoint(cfg: TrainConfig, run_dir: Path, best_path: str) -> Path | None:
+    """The checkpoint whose weights ``model.pt`` gets, or None for the weights at the last step (the average, with
+    ``optim.ema_decay``). A run that ends on a cool-down (``optim.decay_steps``) exports its last step: that is what
+    the cool-down is for, and the best validated checkpoint may predate it. Otherwise the best validated checkpoint,
+    but only one in this run's own folder: a run folder copied to branch it (docs/training.md, "Campaign") carries
+    the original's best-checkpoint path, which may since have been deleted there."""
+    if not best_path or cfg.optim.decay_steps:
+        return None
+    path = Path(best_path)
+    own = path.parent.resolve() == (run_dir / "checkpoints").resolve()
+    return path if own and path.is_file() else None
+
+
 def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: str = "",
           data: L.LightningDataModule | None = None) -> Path:
     """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``.
@@ -221,10 +234,12 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
         trainer.save_checkpoint(last)
         raise Interrupted(stop.signum, f"stopped by {stop.name} at step {trainer.global_step}; saved {last}; "
                                        f"continue with --resume")
-    if best.best_model_path:
-        module.load_state_dict(load_checkpoint(Path(best.best_model_path))["state_dict"])
-    score = float(best.best_model_score) if best.best_model_score is not None else None
-    extra = {"command": command, "best_checkpoint": Path(best.best_model_path).name if best.best_model_path else "",
-             "selected_by": best.monitor, "val_" + best.monitor.removeprefix("val/"): score,
+    chosen = exported_checkpoint(cfg, run_dir, best.best_model_path)
+    if chosen is not None:
+        module.load_state_dict(load_checkpoint(chosen)["state_dict"])
+    score = float(best.best_model_score) if chosen is not None and best.best_model_score is not None else None
+    extra = {"command": command, "best_checkpoint": chosen.name if chosen is not None else "",
+             "selected_by": best.monitor if chosen is not None else "last step",
+             "val_" + best.monitor.removeprefix("val/"): score,
              "steps": trainer.global_step, "total_steps": prior_steps(cfg) + trainer.global_step}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

@@ -147,9 +147,13 @@ class TrainConfig:
         o = self.optim
         if o.decay_steps < 0 or (o.decay_start is not None and o.decay_start < 0):
             raise SlimsepError("optim.decay_start and optim.decay_steps must be >= 0")
-        if (o.decay_steps > 0) != (o.decay_start is not None) or (o.decay_steps and o.schedule != "constant"):
-            raise SlimsepError("a cool-down needs optim.schedule: constant and both optim.decay_start and "
-                               "optim.decay_steps (> 0)")
+        if (o.decay_steps > 0) != (o.decay_start is not None):
+            raise SlimsepError("a cool-down needs both optim.decay_start and optim.decay_steps (> 0); got "
+                               f"decay_start {o.decay_start}, decay_steps {o.decay_steps}")
+        if o.decay_steps and o.schedule != "constant":
+            raise SlimsepError(f"a cool-down (optim.decay_steps) needs optim.schedule: constant, got {o.schedule!r} "
+                               "(a cosine schedule decays already; --resume does not reread the run's config.yaml, "
+                               "so repeat the run's own --set options)")
 
     @classmethod
     def from_dict(cls, cfg: dict) -> TrainConfig:

@@ -105,6 +105,8 @@ def test_a_cool_down_branch_resumes_a_copy_and_ends_at_the_low_rate(tmp_path: Pa
     before = (main / "checkpoints" / "last.ckpt").read_bytes()
     branch = tmp_path / "campaign_cool"
     shutil.copytree(main, branch)
+    for old in (main / "checkpoints").glob("best-*.ckpt"):  # the main run has gone on and replaced its best files
+        old.unlink()
     _train(branch, "trainer.max_steps=20", "optim.decay_start=10", "optim.decay_steps=10",
            "optim.min_lr_ratio=0.1", resume=True)
     ckpt = torch.load(branch / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
@@ -112,3 +114,26 @@ def test_a_cool_down_branch_resumes_a_copy_and_ends_at_the_low_rate(tmp_path: Pa
     assert ckpt["global_step"] == 20
     assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(0.1 * peak)
     assert (main / "checkpoints" / "last.ckpt").read_bytes() == before
+    # the branch exports the end of its cool-down (the average at step 20), not a checkpoint from before it
+    model, meta = load_model_and_metadata(branch / "model.pt")
+    assert meta["selected_by"] == "last step" and meta["steps"] == 20
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v.float(), ckpt["state_dict"]["model." + k].float(), rtol=1e-3, atol=1e-3)
+
+
+def test_the_export_ignores_a_best_checkpoint_outside_its_own_run_folder(tmp_path: Path) -> None:
+    """A copied run folder's callback state names the original's best file, which may be gone by then."""
+    from slimsep.training.run import exported_checkpoint
+
+    cfg = load_config(REPO / "configs" / "tiny_synthetic.yaml", CAMPAIGN)
+    run, other = tmp_path / "branch", tmp_path / "campaign"
+    for folder in (run, other):
+        (folder / "checkpoints").mkdir(parents=True)
+        (folder / "checkpoints" / "best-5.ckpt").write_bytes(b"x")
+    assert exported_checkpoint(cfg, run, str(run / "checkpoints" / "best-5.ckpt")) == run / "checkpoints" / "best-5.ckpt"
+    assert exported_checkpoint(cfg, run, str(other / "checkpoints" / "best-5.ckpt")) is None
+    assert exported_checkpoint(cfg, run, str(run / "checkpoints" / "best-9.ckpt")) is None  # deleted since
+    assert exported_checkpoint(cfg, run, "") is None
+    cooled = load_config(REPO / "configs" / "tiny_synthetic.yaml",
+                         [*CAMPAIGN, "optim.decay_start=5", "optim.decay_steps=5"])
+    assert exported_checkpoint(cooled, run, str(run / "checkpoints" / "best-5.ckpt")) is None
