@@ -177,6 +177,26 @@ def prior_steps(cfg: TrainConfig) -> int:
     return int(meta.get("total_steps", meta.get("steps", 0))) if meta.get("stage") == cfg.stage else 0
 
 
+PRIOR_STEPS = "prior_steps.json"
+
+
+def run_prior_steps(cfg: TrainConfig, run_dir: Path) -> int:
+    """:func:`prior_steps` as it was when the run in ``run_dir`` started (its ``prior_steps.json``). The campaign
+    lands each day's snapshot on the very file the next run starts from, so re-reading ``init_from`` later would
+    count the steps of the run itself twice. Folders from before this file existed fall back to ``init_from``."""
+    path = run_dir / PRIOR_STEPS
+    if path.is_file():
+        return int(json.loads(path.read_text())["total_steps"])
+    return prior_steps(cfg)
+
+
+def record_prior_steps(cfg: TrainConfig, run_dir: Path) -> None:
+    """Write ``prior_steps.json`` when a run starts (a resumed run or a copied branch keeps the one it has)."""
+    path = run_dir / PRIOR_STEPS
+    if not path.is_file():
+        path.write_text(json.dumps({"init_from": cfg.init_from, "total_steps": prior_steps(cfg)}) + "\n")
+
+
 def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | None = None) -> Path:
     """The run's model file: weights, full model config and the training recipe (a plain dict: old files load)."""
     return save_model(module.model, out, metadata=run_metadata(cfg, **(extra or {})))
@@ -227,6 +247,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    record_prior_steps(cfg, run_dir)
     stop = StopOnSignal()
     trainer, best = build_trainer(cfg, run_dir, stop)
     trainer.fit(module, datamodule=data, ckpt_path=str(start) if start else None, weights_only=True)
@@ -241,5 +262,5 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     extra = {"command": command, "best_checkpoint": chosen.name if chosen is not None else "",
              "selected_by": best.monitor if chosen is not None else "last step",
              "val_" + best.monitor.removeprefix("val/"): score,
-             "steps": trainer.global_step, "total_steps": prior_steps(cfg) + trainer.global_step}
+             "steps": trainer.global_step, "total_steps": run_prior_steps(cfg, run_dir) + trainer.global_step}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

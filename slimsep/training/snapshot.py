@@ -13,7 +13,7 @@ from slimsep.errors import OutputExistsError, SlimsepError
 from slimsep.models import save_model
 from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
 from slimsep.training.config import load_config
-from slimsep.training.run import model_from_checkpoint, prior_steps, run_metadata
+from slimsep.training.run import model_from_checkpoint, run_metadata, run_prior_steps
 
 
 def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
@@ -38,6 +38,6 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     path, notes = resume_checkpoint(run_dir)
     ckpt = load_checkpoint(path)
     steps = int(ckpt.get("global_step", 0))
-    meta = run_metadata(cfg, steps=steps, total_steps=prior_steps(cfg) + steps, snapshot_of=path.name,
+    meta = run_metadata(cfg, steps=steps, total_steps=run_prior_steps(cfg, run_dir) + steps, snapshot_of=path.name,
                         averaged="current_model_state" in ckpt, notes=notes)
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)

@@ -137,3 +137,19 @@ def test_the_export_ignores_a_best_checkpoint_outside_its_own_run_folder(tmp_pat
     cooled = load_config(REPO / "configs" / "tiny_synthetic.yaml",
                          [*CAMPAIGN, "optim.decay_start=5", "optim.decay_steps=5"])
     assert exported_checkpoint(cooled, run, str(run / "checkpoints" / "best-5.ckpt")) is None
+
+
+def test_landing_the_snapshot_on_the_init_from_file_does_not_count_steps_twice(tmp_path: Path) -> None:
+    """The documented day: start from snapshots/X.pt, land the day's snapshot on snapshots/X.pt. Snapshots taken
+    after that (and the run's own model.pt) still count the steps before the run once."""
+    from slimsep.training.snapshot import snapshot
+
+    landed = tmp_path / "campaign_small_open.pt"
+    snapshot(_train(tmp_path / "day1", "trainer.max_steps=10").parent, landed)
+    assert load_model_and_metadata(landed)[1]["total_steps"] == 10
+    day2 = tmp_path / "day2"
+    _train(day2, "trainer.max_steps=10", f"init_from={landed}")
+    snapshot(day2, landed, overwrite=True)  # the landing, onto the file day 2 started from
+    assert load_model_and_metadata(landed)[1]["total_steps"] == 20
+    snapshot(day2, landed, overwrite=True)  # a second landing the same day
+    assert load_model_and_metadata(landed)[1]["total_steps"] == 20
