@@ -144,16 +144,7 @@ class TrainConfig:
         if self.stage == "gate" and not self.init_from:
             raise SlimsepError("stage 'gate' needs init_from: a stage-1 (slimmable) model file or checkpoint")
         check_ranges(self)
-        o = self.optim
-        if o.decay_steps < 0 or (o.decay_start is not None and o.decay_start < 0):
-            raise SlimsepError("optim.decay_start and optim.decay_steps must be >= 0")
-        if (o.decay_steps > 0) != (o.decay_start is not None):
-            raise SlimsepError("a cool-down needs both optim.decay_start and optim.decay_steps (> 0); got "
-                               f"decay_start {o.decay_start}, decay_steps {o.decay_steps}")
-        if o.decay_steps and o.schedule != "constant":
-            raise SlimsepError(f"a cool-down (optim.decay_steps) needs optim.schedule: constant, got {o.schedule!r} "
-                               "(a cosine schedule decays already; --resume does not reread the run's config.yaml, "
-                               "so repeat the run's own --set options)")
+        check_cooldown(self.optim)
 
     @classmethod
     def from_dict(cls, cfg: dict) -> TrainConfig:
@@ -184,6 +175,19 @@ def check_ranges(cfg: TrainConfig) -> None:
             continue  # the corpus reader's own default (whole utterances)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise SlimsepError(f"config entry '{key}' must be a finite number > 0, got {value!r}")
+
+
+def check_cooldown(o: OptimSection) -> None:
+    """One line naming what is wrong with a half-specified or misplaced cool-down (``optim.decay_*``)."""
+    if o.decay_steps < 0 or (o.decay_start is not None and o.decay_start < 0):
+        raise SlimsepError("optim.decay_start and optim.decay_steps must be >= 0")
+    if (o.decay_steps > 0) != (o.decay_start is not None):
+        raise SlimsepError("a cool-down needs both optim.decay_start and optim.decay_steps (> 0); got "
+                           f"decay_start {o.decay_start}, decay_steps {o.decay_steps}")
+    if o.decay_steps and o.schedule != "constant":
+        raise SlimsepError(f"a cool-down (optim.decay_steps) needs optim.schedule: constant, got {o.schedule!r} "
+                           "(a cosine schedule decays already; --resume does not reread the run's config.yaml, "
+                           "so repeat the run's own --set options)")
 
 
 def check_section(given: object, cls: type, where: str = "", prefix: str = "") -> None:

@@ -130,7 +130,8 @@ def test_the_export_ignores_a_best_checkpoint_outside_its_own_run_folder(tmp_pat
     for folder in (run, other):
         (folder / "checkpoints").mkdir(parents=True)
         (folder / "checkpoints" / "best-5.ckpt").write_bytes(b"x")
-    assert exported_checkpoint(cfg, run, str(run / "checkpoints" / "best-5.ckpt")) == run / "checkpoints" / "best-5.ckpt"
+    own = run / "checkpoints" / "best-5.ckpt"
+    assert exported_checkpoint(cfg, run, str(own)) == own
     assert exported_checkpoint(cfg, run, str(other / "checkpoints" / "best-5.ckpt")) is None
     assert exported_checkpoint(cfg, run, str(run / "checkpoints" / "best-9.ckpt")) is None  # deleted since
     assert exported_checkpoint(cfg, run, "") is None
