@@ -37,6 +37,16 @@ def data_description(recipe: dict) -> dict:
                        for k, v in info.get("splits", {}).items()}}
 
 
+def training_history(meta: dict) -> list[str]:
+    """The card's line on the steps of every stage (the file's ``lineage``, slimsep.training.lineage); none for
+    files from before it."""
+    stages = meta.get("lineage") or []
+    if not stages:
+        return []
+    steps = ", then ".join(f"{e['stage']} {int(e['steps']):,} steps" for e in stages)
+    return ["", f"Training history, every stage in order: {steps}."]
+
+
 def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
     """Markdown: what the model is, what it was trained on, how it scored, how to rebuild it."""
     recipe = meta.get("recipe", {})
@@ -45,7 +55,7 @@ def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
              f"widths {cfg['widths']}, {cfg['sample_rate']} Hz), gates trained with lambda = "
              f"{recipe.get('gate', {}).get('lambda')} on top of the stage-1 network `{portable(str(recipe.get('init_from')))}`.", "",
              f"Training command of the last stage: `{portable(meta.get('command', ''))}` ({meta.get('steps')} steps); "
-             f"full pipeline: `{meta['reproduce']}`.", "", "## Data", "",
+             f"full pipeline: `{meta['reproduce']}`.", *training_history(meta), "", "## Data", "",
              f"Open corpus (`slimsep data open-corpus`), task `{meta['data']['task']}`; speakers per split:", ""]
     for split, info in sorted(meta["data"]["splits"].items()):
         if split.startswith("speech_"):

@@ -26,10 +26,10 @@ from slimsep.errors import Interrupted, SlimsepError
 from slimsep.hardware import cpu_has_fast_bf16
 from slimsep.inference.files import check_output_folder
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
-from slimsep.models.serialization import model_metadata
 from slimsep.training.checkpoints import AtomicCheckpointIO, StopOnSignal, load_checkpoint, resume_checkpoint
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.ema import EMA
+from slimsep.training.lineage import record_prior_steps, step_counts
 from slimsep.training.module import SeparationModule
 from slimsep.training.sections import TrainConfig
 
@@ -167,36 +167,6 @@ def averaging(cfg: TrainConfig) -> list[EMA]:
     return [EMA(decay)] if decay else []
 
 
-def prior_steps(cfg: TrainConfig) -> int:
-    """Optimizer steps already in ``init_from`` when it is a model file of the same stage (a campaign continued
-    from its snapshot), so the exported file counts the whole run in ``total_steps``; else 0."""
-    path = Path(cfg.init_from) if cfg.init_from else None
-    if path is None or path.suffix == ".ckpt" or not path.is_file():
-        return 0
-    meta = model_metadata(path)
-    return int(meta.get("total_steps", meta.get("steps", 0))) if meta.get("stage") == cfg.stage else 0
-
-
-PRIOR_STEPS = "prior_steps.json"
-
-
-def run_prior_steps(cfg: TrainConfig, run_dir: Path) -> int:
-    """:func:`prior_steps` as it was when the run in ``run_dir`` started (its ``prior_steps.json``). The campaign
-    lands each day's snapshot on the very file the next run starts from, so re-reading ``init_from`` later would
-    count the steps of the run itself twice. Folders from before this file existed fall back to ``init_from``."""
-    path = run_dir / PRIOR_STEPS
-    if path.is_file():
-        return int(json.loads(path.read_text())["total_steps"])
-    return prior_steps(cfg)
-
-
-def record_prior_steps(cfg: TrainConfig, run_dir: Path) -> None:
-    """Write ``prior_steps.json`` when a run starts (a resumed run or a copied branch keeps the one it has)."""
-    path = run_dir / PRIOR_STEPS
-    if not path.is_file():
-        path.write_text(json.dumps({"init_from": cfg.init_from, "total_steps": prior_steps(cfg)}) + "\n")
-
-
 def export(module: SeparationModule, cfg: TrainConfig, out: Path, extra: dict | None = None) -> Path:
     """The run's model file: weights, full model config and the training recipe (a plain dict: old files load)."""
     return save_model(module.model, out, metadata=run_metadata(cfg, **(extra or {})))
@@ -262,5 +232,5 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     extra = {"command": command, "best_checkpoint": chosen.name if chosen is not None else "",
              "selected_by": best.monitor if chosen is not None else "last step",
              "val_" + best.monitor.removeprefix("val/"): score,
-             "steps": trainer.global_step, "total_steps": run_prior_steps(cfg, run_dir) + trainer.global_step}
+             **step_counts(cfg, run_dir, trainer.global_step)}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

@@ -13,7 +13,8 @@ from slimsep.errors import OutputExistsError, SlimsepError
 from slimsep.models import save_model
 from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
 from slimsep.training.config import load_config
-from slimsep.training.run import model_from_checkpoint, run_metadata, run_prior_steps
+from slimsep.training.lineage import step_counts
+from slimsep.training.run import model_from_checkpoint, run_metadata
 
 
 def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
@@ -22,7 +23,7 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     The weights are the checkpoint's ``state_dict`` (the EMA when the run keeps one), float16 when ``half``. The
     metadata carries the stage, the run's recipe (its ``config.yaml``), ``steps`` of this run and ``total_steps``
     of the whole campaign (steps already in the run's ``init_from`` snapshot added), so a run continued from the
-    file keeps counting.
+    file keeps counting, and ``lineage``, the steps of every stage (:mod:`slimsep.training.lineage`).
 
     Raises:
         SlimsepError: ``run_dir`` has no intact checkpoint or no ``config.yaml``.
@@ -38,6 +39,6 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     path, notes = resume_checkpoint(run_dir)
     ckpt = load_checkpoint(path)
     steps = int(ckpt.get("global_step", 0))
-    meta = run_metadata(cfg, steps=steps, total_steps=run_prior_steps(cfg, run_dir) + steps, snapshot_of=path.name,
+    meta = run_metadata(cfg, **step_counts(cfg, run_dir, steps), snapshot_of=path.name,
                         averaged="current_model_state" in ckpt, notes=notes)
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)

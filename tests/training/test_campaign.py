@@ -154,3 +154,39 @@ def test_landing_the_snapshot_on_the_init_from_file_does_not_count_steps_twice(t
     assert load_model_and_metadata(landed)[1]["total_steps"] == 20
     snapshot(day2, landed, overwrite=True)  # a second landing the same day
     assert load_model_and_metadata(landed)[1]["total_steps"] == 20
+
+
+def test_the_lineage_counts_every_stage_once(tmp_path: Path) -> None:
+    """Full width for two days (the second from the landed snapshot), then stage 1 from it: the stage-1 snapshot
+    holds both stages' steps, each counted once, even after its source file was landed on again."""
+    from slimsep.training.snapshot import snapshot
+
+    landed = tmp_path / "full.pt"
+    snapshot(_train(tmp_path / "day1", "stage=static", "trainer.max_steps=10").parent, landed)
+    _train(tmp_path / "day2", "stage=static", "trainer.max_steps=5", f"init_from={landed}")
+    snapshot(tmp_path / "day2", landed, overwrite=True)
+    assert load_model_and_metadata(landed)[1]["lineage"] == [{"stage": "static", "steps": 15}]
+    slim = _train(tmp_path / "slim", "trainer.max_steps=5", f"init_from={landed}")
+    snapshot(tmp_path / "day2", landed, overwrite=True)  # another landing while stage 1 runs
+    meta = load_model_and_metadata(slim)[1]
+    assert meta["lineage"] == [{"stage": "static", "steps": 15}, {"stage": "slimmable", "steps": 5}]
+    assert meta["total_steps"] == 5  # the steps of its own stage
+    resumed = _train(tmp_path / "slim", "trainer.max_steps=8", f"init_from={landed}", resume=True)
+    assert load_model_and_metadata(resumed)[1]["lineage"][-1] == {"stage": "slimmable", "steps": 8}
+
+
+def test_a_folder_from_before_the_lineage_counts_its_own_stage(tmp_path: Path) -> None:
+    """A run folder whose prior_steps.json predates the lineage (the 12-05 campaign) still counts its own steps
+    once, without reading the init_from file that was landed on since."""
+    import json
+
+    from slimsep.training.snapshot import snapshot
+
+    landed = tmp_path / "full.pt"
+    snapshot(_train(tmp_path / "day1", "stage=static", "trainer.max_steps=10").parent, landed)
+    day2 = tmp_path / "day2"
+    _train(day2, "stage=static", "trainer.max_steps=5", f"init_from={landed}")
+    (day2 / "prior_steps.json").write_text(json.dumps({"init_from": str(landed), "total_steps": 10}))
+    snapshot(day2, landed, overwrite=True)
+    snapshot(day2, landed, overwrite=True)
+    assert load_model_and_metadata(landed)[1]["lineage"] == [{"stage": "static", "steps": 15}]
