@@ -24,5 +24,12 @@ def run(args: argparse.Namespace) -> int:
     path = snapshot(args.run, args.out, half=not args.float32, overwrite=args.overwrite)
     meta = load_model_and_metadata(path)[1]
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, {meta['stage']} stage, step {meta['steps']} of this run, "
-          f"{meta['total_steps']} in all, from {meta['snapshot_of']}{' (EMA weights)' if meta['averaged'] else ''}")
+          f"{meta['total_steps']} in all{_earlier_stages(meta)}, from {meta['snapshot_of']}"
+          f"{' (EMA weights)' if meta['averaged'] else ''}")
     return 0
+
+
+def _earlier_stages(meta: dict) -> str:
+    """The stages the model went through before this one (its ``lineage``), e.g. ' after static 5394 steps'."""
+    earlier = meta.get("lineage", [])[:-1]
+    return " after " + ", ".join(f"{e['stage']} {e['steps']} steps" for e in earlier) if earlier else ""

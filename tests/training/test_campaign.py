@@ -156,9 +156,10 @@ def test_landing_the_snapshot_on_the_init_from_file_does_not_count_steps_twice(t
     assert load_model_and_metadata(landed)[1]["total_steps"] == 20
 
 
-def test_the_lineage_counts_every_stage_once(tmp_path: Path) -> None:
+def test_the_lineage_counts_every_stage_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """Full width for two days (the second from the landed snapshot), then stage 1 from it: the stage-1 snapshot
     holds both stages' steps, each counted once, even after its source file was landed on again."""
+    from slimsep.cli.main import main
     from slimsep.training.snapshot import snapshot
 
     landed = tmp_path / "full.pt"
@@ -170,6 +171,8 @@ def test_the_lineage_counts_every_stage_once(tmp_path: Path) -> None:
     snapshot(tmp_path / "day2", landed, overwrite=True)  # another landing while stage 1 runs
     meta = load_model_and_metadata(slim)[1]
     assert meta["lineage"] == [{"stage": "static", "steps": 15}, {"stage": "slimmable", "steps": 5}]
+    assert main(["snapshot", str(tmp_path / "slim"), "-o", str(tmp_path / "slim.pt")]) == 0
+    assert "step 5 of this run, 5 in all after static 15 steps" in capsys.readouterr().out
     assert meta["total_steps"] == 5  # the steps of its own stage
     resumed = _train(tmp_path / "slim", "trainer.max_steps=8", f"init_from={landed}", resume=True)
     assert load_model_and_metadata(resumed)[1]["lineage"][-1] == {"stage": "slimmable", "steps": 8}
