@@ -92,3 +92,24 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
     typed = TrainConfig.from_dict(cfg)  # checks the sections' keys and types once
     check_free_keys(cfg)
     return typed
+
+
+def _flat(tree: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def config_differences(saved: dict, cfg: TrainConfig) -> list[str]:
+    """``key (saved value -> this value)`` for every entry where ``cfg`` differs from a run's saved ``config.yaml``.
+
+    Why: ``--resume`` takes the config it is given, not the folder's, so a resume that forgets the run's ``--set``
+    options silently trains on other data (or fails on a default ``data.root``); the caller says which keys moved.
+    """
+    old, new = _flat(saved), _flat(cfg.to_dict())
+    return [f"{k} ({old.get(k)!r} -> {new.get(k)!r})" for k in sorted(old.keys() | new.keys())
+            if str(old.get(k)) != str(new.get(k))]

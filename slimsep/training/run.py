@@ -26,12 +26,15 @@ from slimsep.errors import Interrupted, SlimsepError
 from slimsep.hardware import cpu_has_fast_bf16
 from slimsep.inference.files import check_output_folder
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
+from slimsep.models.serialization import model_metadata
 from slimsep.training.checkpoints import AtomicCheckpointIO, StopOnSignal, load_checkpoint, resume_checkpoint
+from slimsep.training.config import config_differences
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.ema import EMA
 from slimsep.training.lineage import record_prior_steps, step_counts
 from slimsep.training.module import SeparationModule
 from slimsep.training.sections import TrainConfig
+from slimsep.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +53,20 @@ def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     if path.suffix == ".ckpt":
         model = model_from_checkpoint(load_checkpoint(path))
     else:
+        check_gate_start(cfg, path)
         model = load_model(path)
     widths = cfg.gate.widths if cfg.stage == "gate" else None
     if widths:
         model = restrict_widths(model, widths)
     return model.cfg.to_dict(), model.state_dict()
+
+
+def check_gate_start(cfg: TrainConfig, path: Path) -> None:
+    """Gates need a network trained at every width: refuse a static (one-width) model file as their start."""
+    stage = model_metadata(path).get("stage")
+    if cfg.stage == "gate" and stage == "static":
+        raise SlimsepError(f"init_from: {path} is a static model (trained at one width); the gates need a stage-1 "
+                           "(slimmable) model file or checkpoint")
 
 
 def model_from_checkpoint(ckpt: dict) -> DSN:
@@ -159,6 +171,15 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = N
     return trainer, best
 
 
+def resume_notes(cfg: TrainConfig, run_dir: Path) -> list[str]:
+    """A note when a resume's config differs from the one the run folder saved (a cool-down branch does so on
+    purpose; a forgotten ``--set`` does not)."""
+    saved = run_dir / "config.yaml"
+    moved = config_differences(read_yaml(saved), cfg) if saved.is_file() else []
+    return [f"this resume's config differs from {saved} in {', '.join(moved)}; --resume does not reread that "
+            "file, so repeat the run's --set options unless the change is meant"] if moved else []
+
+
 def averaging(cfg: TrainConfig) -> list[EMA]:
     """The weight-averaging callback of ``optim.ema_decay`` (none when 0)."""
     decay = cfg.optim.ema_decay
@@ -197,7 +218,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     start = None
     if resume:
         start, notes = resume_checkpoint(run_dir)
-        for note in notes:
+        for note in notes + resume_notes(cfg, run_dir):
             print(f"slimsep: note: {note}", file=sys.stderr)
     elif last.is_file():
         raise SlimsepError(f"{run_dir} already holds a run; pass --resume to continue it or choose another -o")

@@ -193,3 +193,18 @@ def test_a_folder_from_before_the_lineage_counts_its_own_stage(tmp_path: Path) -
     snapshot(day2, landed, overwrite=True)
     snapshot(day2, landed, overwrite=True)
     assert load_model_and_metadata(landed)[1]["lineage"] == [{"stage": "static", "steps": 15}]
+
+
+def test_a_resume_that_forgets_the_runs_options_says_which_ones(tmp_path: Path) -> None:
+    """--resume reads the config it is given, not the folder's: a forgotten --set is named, a repeated one is not."""
+    import yaml
+
+    from slimsep.training.run import resume_notes
+
+    given = [*CAMPAIGN, "data.seconds=2.0", "optim.lr=3e-3"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(
+        load_config(REPO / "configs" / "tiny_synthetic.yaml", given).to_dict()))
+    assert resume_notes(load_config(REPO / "configs" / "tiny_synthetic.yaml", given), tmp_path) == []
+    forgot = resume_notes(load_config(REPO / "configs" / "tiny_synthetic.yaml", CAMPAIGN), tmp_path)
+    assert len(forgot) == 1 and "data.seconds (2.0 -> 1.0)" in forgot[0] and "optim.lr (0.003 -> 0.001)" in forgot[0]
+    assert "repeat the run's --set options" in forgot[0]

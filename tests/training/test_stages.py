@@ -115,6 +115,17 @@ def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys: pytest
     assert message in capsys.readouterr().err
     assert not out.exists()
 
+def test_gates_refuse_a_static_network(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Gates on a one-width model would route chunks to widths that never trained: a clear error, no folder."""
+    static = run_stage("tiny_synthetic.yaml", tmp_path / "static", "stage=static", "trainer.max_steps=2",
+                       "trainer.val_check_interval=2")
+    out = tmp_path / "gates"
+    assert main(["train", "--config", "configs/tiny_synthetic_gate.yaml", "-o", str(out),
+                 "--set", f"init_from={static}"]) == 2
+    assert "is a static model (trained at one width); the gates need a stage-1" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_wall_clock_limit_accepts_seconds_and_lightning_strings() -> None:
     assert wall_clock_limit(None) is None
     assert wall_clock_limit(90) == timedelta(seconds=90)
