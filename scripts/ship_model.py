@@ -19,6 +19,7 @@ from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
 from slimsep.models.serialization import load_model_and_metadata
 from slimsep.portable import portable
+from slimsep.training.lineage import describe_lineage
 
 
 def results_for(summary_path: Path, label_prefix: str) -> dict:
@@ -41,10 +42,7 @@ def training_history(meta: dict) -> list[str]:
     """The card's line on the steps of every stage (the file's ``lineage``, slimsep.training.lineage); none for
     files from before it."""
     stages = meta.get("lineage") or []
-    if not stages:
-        return []
-    steps = ", then ".join(f"{e['stage']} {int(e['steps']):,} steps" for e in stages)
-    return ["", f"Training history, every stage in order: {steps}."]
+    return ["", f"Training history, every stage in order: {describe_lineage(stages)}."] if stages else []
 
 
 def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:

@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _earlier_stages(meta: dict) -> str:
-    """The stages the model went through before this one (its ``lineage``), e.g. ' after static 5394 steps'."""
+    """The stages the model went through before this one (its ``lineage``), e.g. ' after static 5,394 steps'."""
+    from slimsep.training.lineage import describe_lineage
+
     earlier = meta.get("lineage", [])[:-1]
-    return " after " + ", ".join(f"{e['stage']} {e['steps']} steps" for e in earlier) if earlier else ""
+    return f" after {describe_lineage(earlier)}" if earlier else ""
