@@ -8,8 +8,10 @@ from __future__ import annotations
 from slimsep.lazy import lazy_exports
 
 _WHERE = {"evaluate_point": "evaluate", "separation_metrics": "metrics",
-          "OperatingPoint": "points", "operating_points": "points"}
+          "OperatingPoint": "points", "operating_points": "points",
+          "WidthProfile": "width_gain", "held_out_r2": "width_gain", "width_profile": "width_gain"}
 
-__all__ = ["OperatingPoint", "evaluate_point", "operating_points", "separation_metrics"]
+__all__ = ["OperatingPoint", "WidthProfile", "evaluate_point", "held_out_r2", "operating_points",
+           "separation_metrics", "width_profile"]
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

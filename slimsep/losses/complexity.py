@@ -30,21 +30,32 @@ def chunk_energies(signal: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     return csum[..., spans[:, 1]] - csum[..., spans[:, 0]]
 
 
+def silent_references(ref: torch.Tensor, spans: torch.Tensor, silence_db: float = -30.0) -> torch.Tensor:
+    """[B, S, C] True where reference s is silent in chunk c: its mean power there is below ``silence_db`` [dB]
+    relative to its mean power over the utterance (gain-invariant). ``ref`` [B, S, T], ``spans`` [C, 2]."""
+    lengths = (spans[:, 1] - spans[:, 0]).clamp(min=1).to(ref)
+    mean_power = ref.pow(2).mean(-1, keepdim=True)  # [B, S, 1]
+    return chunk_energies(ref, spans) / lengths < mean_power * 10 ** (silence_db / 10) + 1e-12
+
+
+def chunk_quality(est: torch.Tensor, ref: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Segmental SNR q [B, C] in dB of ``est`` [B, S, T] (already aligned to ``ref`` by PIT) in each chunk.
+
+    The target is the utterance-level SI-SDR target ``a_s r_s`` (without SI-SDR's mean removal, which would leak
+    into silent chunks), so q ignores the output's overall gain like the SI-SDR loss does.
+    """
+    target = si_sdr_target(est, ref)
+    err_e = chunk_energies(target - est, spans).sum(1)
+    return 10 * torch.log10((chunk_energies(target, spans).sum(1) + 1e-8) / (err_e + 1e-8))
+
+
 def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.Tensor, q0: float = 8.0,
                              q_scale: float = 2.0, silence_db: float = -30.0) -> torch.Tensor:
     """Easiness weight w [B, C] in [0, 1] per chunk; ``est`` must already be aligned to ``ref`` [B, S, T]."""
     with torch.no_grad():
-        target = si_sdr_target(est, ref)  # over the whole utterance, without SI-SDR's mean removal (it would
-        # leak into silent chunks)
-        ref_e = chunk_energies(ref, spans)  # [B, S, C]
-        err_e = chunk_energies(target - est, spans)
-        target_e = chunk_energies(target, spans)
-        lengths = (spans[:, 1] - spans[:, 0]).clamp(min=1).to(ref)
-        mean_power = ref.pow(2).mean(-1, keepdim=True)  # [B, S, 1]
-        silent = ref_e / lengths < mean_power * 10 ** (silence_db / 10) + 1e-12  # [B, S, C]
-        q = 10 * torch.log10((target_e.sum(1) + 1e-8) / (err_e.sum(1) + 1e-8))
-        weight = torch.sigmoid((q - q0) / q_scale)
-        return torch.where(silent.all(1), torch.ones_like(weight), weight)
+        weight = torch.sigmoid((chunk_quality(est, ref, spans) - q0) / q_scale)
+        silent = silent_references(ref, spans, silence_db).all(1)
+        return torch.where(silent, torch.ones_like(weight), weight)
 
 
 def expected_cost(gate_probs: torch.Tensor, costs: torch.Tensor) -> torch.Tensor:

@@ -34,11 +34,15 @@ class WidthGate(nn.Module):
             self.out.bias.zero_()
             self.out.bias[-1] = cfg.gate_init_bias
 
+    @staticmethod
+    def features(chunks: torch.Tensor, rel_log_energy: torch.Tensor) -> torch.Tensor:
+        """What the gate sees: ``chunks`` [B, C, K, D], ``rel_log_energy`` [B, C] -> [B, C, 2D + 1]."""
+        std, mean = torch.std_mean(chunks, dim=2)
+        return torch.cat([mean, std, rel_log_energy.unsqueeze(-1)], dim=-1)
+
     def logits(self, chunks: torch.Tensor, rel_log_energy: torch.Tensor) -> torch.Tensor:
         """``chunks`` [B, C, K, D], ``rel_log_energy`` [B, C] -> logits [B, C, W]."""
-        std, mean = torch.std_mean(chunks, dim=2)
-        feats = torch.cat([mean, std, rel_log_energy.unsqueeze(-1)], dim=-1)
-        return self.out(F.relu(self.hidden(feats)))
+        return self.out(F.relu(self.hidden(self.features(chunks, rel_log_energy))))
 
     def forward(self, chunks: torch.Tensor, rel_log_energy: torch.Tensor, costs: torch.Tensor,
                 budget: float = 0.0, tau: float = 1.0) -> GateDecision:
