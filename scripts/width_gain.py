@@ -7,7 +7,8 @@ at every static width; each chunk's segmental SNR (the complexity loss's q) is c
   the chunk and by condition;
 - the held-out R^2 of those gains, and of full-width q, from the first gate's input features and from the talker
   count (ridge regression, a third of the mixtures held out): near 0 means no gate on those inputs can pick widths
-  by difficulty, however it is trained;
+  by difficulty, however it is trained; and the correlation of the gain with q at full width (the quality the
+  complexity loss's weight follows);
 - with ``--gates``: the mean width the gates chose by talker count and its correlation with the per-chunk gain.
 
     python scripts/width_gain.py snapshots/campaign_small_open_slimmable.pt --data CORPUS --split valid \\
@@ -96,14 +97,16 @@ def report(profiles: dict[str, list], widths: tuple[float, ...]) -> None:
                          ("q at full width", q[:, -1])):
         r2 = [held_out_r2(x[speech], target[speech], groups[speech]) for x in (features, onehot)]
         print(f"{name:>33} | {r2[0]:13.3f} | {r2[1]:12.3f}")
+    print(f"\ncorrelation of gain {widths[0]:g} with q at full width (chunks with speech): "
+          f"{_corr(q[speech, -1], gain_slim[speech])}")
     if gate is not None:
-        print(f"\ncorrelation of the gates' width with gain {widths[0]:g}: {_corr(gate[speech], gain_slim[speech])}; "
+        print(f"correlation of the gates' width with gain {widths[0]:g}: {_corr(gate[speech], gain_slim[speech])}; "
               f"with q at full width: {_corr(gate[speech], q[speech, -1])}")
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> str:
     if a.std() == 0:
-        return "none (the gates chose the same widths everywhere)"
+        return "none (the same value everywhere)"
     return f"{np.corrcoef(a, b)[0, 1]:.3f}"
 
 
