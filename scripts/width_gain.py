@@ -1,18 +1,21 @@
 """Where does width help a slimmable network, and could its gates know? (issue 27's gate diagnosis)
 
-For each mixture of a condition folder set (``slimsep evaluate``'s ``--data/--split/--task``), the network runs
-at every static width; each chunk's segmental SNR (the complexity loss's q) is compared across widths. Prints:
+For each mixture of a condition folder set (CORPUS/<split>/ov*_na*, as for `slimsep evaluate`), the network runs
+at every static width; each chunk's segmental SNR q (the complexity loss's quality measure, in dB) is compared
+across widths. Prints:
 
-- mean q per width and the gain of full width over the slimmest and over 1/2, by the number of active talkers in
-  the chunk and by condition;
-- the held-out R^2 of those gains, and of full-width q, from the first gate's input features and from the talker
-  count (ridge regression, a third of the mixtures held out): near 0 means no gate on those inputs can pick widths
-  by difficulty, however it is trained; and the correlation of the gain with q at full width (the quality the
-  complexity loss's weight follows);
-- with ``--gates``: the mean width the gates chose by talker count and its correlation with the per-chunk gain.
+- mean q per width, and the gain of full width over the slimmest and over the middle width, by the number of
+  active talkers in the chunk and by condition;
+- the held-out R^2 of those gains, and of q at full width, from the first gate's input features and from the
+  talker count (ridge regression, a third of the mixtures held out; the share of variance explained, 0 or less
+  means not predictable): near 0 means no gate on those inputs can pick widths by difficulty, however it is
+  trained;
+- the correlation of the gain with q at full width (the quality the complexity loss's weight follows);
+- with --gates: the gates' mean width (a fraction of full width, averaged over blocks) by talker count and by
+  condition, and its correlation with the gain.
 
     python scripts/width_gain.py snapshots/campaign_small_open_slimmable.pt --data CORPUS --split valid \\
-        --task sep_noisy --limit 10 --gates runs/campaign_gate/model.pt
+        --task sep_noisy --limit 10 --gates runs/campaign_gate_day4_t0.6/model.pt
 """
 from __future__ import annotations
 
@@ -25,22 +28,56 @@ import numpy as np
 
 from slimsep.errors import SlimsepError
 
+MIN_MIXTURES_R2 = 30  # below this the held-out third is too small for R^2 to mean much
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a slimmable model file or shipped name (run at each of its widths)")
-    parser.add_argument("--data", type=Path, required=True, help="folder of condition folders (ov*_na*)")
-    parser.add_argument("--split", default="valid")
-    parser.add_argument("--task", default="sep_noisy", choices=["sep_clean", "sep_noisy"])
+    parser.add_argument("--data", type=Path, required=True,
+                        help="corpus root holding <split>/ov*_na* condition folders (or a folder of them)")
+    parser.add_argument("--split", default="valid", help="sub-folder of --data (default: valid)")
+    parser.add_argument("--task", default="sep_noisy", choices=["sep_clean", "sep_noisy"],
+                        help="which mixtures to read (default: sep_noisy)")
     parser.add_argument("--limit", type=int, default=10, help="mixtures per condition (default 10)")
-    parser.add_argument("--gates", help="a gated model whose chosen widths to compare (gates trained on MODEL)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--gates", help="a gated model trained on MODEL (same separator) whose widths to compare")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args()
+    if args.limit < 1:
+        parser.error("--limit must be at least 1")
     try:
         profiles, widths = collect(args)
     except SlimsepError as exc:
         sys.exit(f"width_gain: {exc}")
+    print(f"model {args.model}, gates {args.gates or '-'}, data {args.data} ({args.split}, {args.task}), "
+          f"at most {args.limit} mixtures per condition")
     report(profiles, widths)
+
+
+def load_pair(model_name: str, gates_name: str | None):
+    """(model, gated model or None), refusing what would make the numbers meaningless: a model trained at one
+    width, or gates whose separator is not MODEL's. Raises SlimsepError naming the file."""
+    import torch
+
+    from slimsep.inference.pretrained import resolve
+    from slimsep.models.serialization import load_model_and_metadata
+
+    path = resolve(model_name)
+    model, meta = load_model_and_metadata(path)
+    if len(model.cfg.widths) < 2 or meta.get("stage") == "static":
+        raise SlimsepError(f"{path}: trained at one width (stage {meta.get('stage', 'static')}); width_gain needs a "
+                           f"slimmable model (stage 1 or gates)")
+    if gates_name is None:
+        return model.eval(), None
+    gates_path = resolve(gates_name)
+    gated, _ = load_model_and_metadata(gates_path)
+    if gated.cfg.to_dict() != model.cfg.to_dict():
+        raise SlimsepError(f"{gates_path}: its config differs from {path}'s; --gates must be trained on MODEL")
+    own, theirs = model.state_dict(), gated.state_dict()
+    if any(not torch.equal(own[k].float(), theirs[k].float()) for k in own if not k.startswith("gates.")):
+        raise SlimsepError(f"{gates_path}: its separator weights differ from {path}'s; --gates must be gates "
+                           f"trained on MODEL with the separator frozen")
+    return model.eval(), gated.eval()
 
 
 def collect(args: argparse.Namespace) -> tuple[dict[str, list], tuple[float, ...]]:
@@ -49,14 +86,9 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, list], tuple[float, ...
 
     from slimsep.data import find_conditions
     from slimsep.evaluation.width_gain import width_profile
-    from slimsep.inference.pretrained import resolve
-    from slimsep.models.serialization import load_model
 
     torch.set_num_threads(args.threads)
-    model = load_model(resolve(args.model)).eval()
-    if len(model.cfg.widths) < 2:
-        raise SlimsepError(f"{args.model}: one width only ({model.cfg.widths}); width_gain needs a slimmable model")
-    gated = load_model(resolve(args.gates)).eval() if args.gates else None
+    model, gated = load_pair(args.model, args.gates)
     found = find_conditions(args.data, task=args.task, split=args.split, sample_rate=model.cfg.sample_rate)
     profiles = defaultdict(list)
     for condition, dataset in found.items():
@@ -67,45 +99,57 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, list], tuple[float, ...
 
 
 def report(profiles: dict[str, list], widths: tuple[float, ...]) -> None:
-    from slimsep.evaluation.width_gain import held_out_r2
-
-    flat = [(cond, k, p) for cond, ps in profiles.items() for k, p in enumerate(ps)]
-    q = np.concatenate([p.quality for _, _, p in flat])
-    talkers = np.concatenate([p.talkers for _, _, p in flat])
-    features = np.concatenate([p.features for _, _, p in flat])
-    groups = np.concatenate([np.full(len(p.talkers), j) for j, (_, _, p) in enumerate(flat)])
-    conds = np.concatenate([np.full(len(p.talkers), c) for c, _, p in flat])
-    gate = np.concatenate([p.gate_width for _, _, p in flat]) if flat[0][2].gate_width is not None else None
-    half = widths.index(0.5) if 0.5 in widths else len(widths) - 2
-    gain_slim, gain_half = q[:, -1] - q[:, 0], q[:, -1] - q[:, half]
-    head = " ".join(f"q@{w:g}" for w in widths)
-    print(f"{len(flat)} mixtures, {len(q)} chunks; q: segmental SNR [dB]; gain: q at full width minus q at "
-          f"{widths[0]:g} / {widths[half]:g}")
+    flat = [(cond, p) for cond, ps in profiles.items() for p in ps]
+    q = np.concatenate([p.quality for _, p in flat])
+    talkers = np.concatenate([p.talkers for _, p in flat])
+    groups = np.concatenate([np.full(len(p.talkers), j) for j, (_, p) in enumerate(flat)])
+    conds = np.concatenate([np.full(len(p.talkers), c) for c, p in flat])
+    gate = np.concatenate([p.gate_width for _, p in flat]) if flat[0][1].gate_width is not None else None
+    middle = [min(range(1, len(widths) - 1), key=lambda k: abs(widths[k] - 0.5))] if len(widths) > 2 else []
+    slimmer = [0] + middle  # the slimmest width, and the one nearest 1/2 between it and full width
+    gains = {f"gain 1 vs {widths[k]:g} [dB]": q[:, -1] - q[:, k] for k in slimmer}
+    print(f"{len(flat)} mixtures, {len(q)} chunks. q: each chunk's segmental SNR [dB] at a static width "
+          f"(slimsep.losses.chunk_quality); gain: q at full width minus q at a slimmer width")
+    columns = [f"q@{w:g} [dB]" for w in widths] + list(gains) + (["gates' mean width"] if gate is not None else [])
     for title, keys in (("talkers active", talkers), ("condition", conds)):
-        print(f"\n{title:>14} | chunks | {head} | gain {widths[0]:g} | gain {widths[half]:g}"
-              + (" | gates' mean width" if gate is not None else ""))
+        print("\n" + " | ".join([f"{title:>14}", "chunks"] + columns))
         for key in sorted(set(keys.tolist())):
             m = keys == key
-            row = " ".join(f"{v:6.2f}" for v in q[m].mean(0))
-            extra = f" | {gate[m].mean():.3f}" if gate is not None else ""
-            print(f"{key!s:>14} | {m.sum():6d} | {row} | {gain_slim[m].mean():6.2f} | {gain_half[m].mean():6.2f}"
-                  + extra)
+            cells = [f"{v:{len(c)}.2f}" for v, c in zip(q[m].mean(0), columns)]
+            cells += [f"{g[m].mean():{len(c)}.2f}" for g, c in zip(gains.values(), columns[len(widths):])]
+            cells += [f"{gate[m].mean():{len(columns[-1])}.3f}"] if gate is not None else []
+            print(" | ".join([f"{key!s:>14}", f"{m.sum():6d}"] + cells))
     speech = talkers > 0
-    onehot = np.eye(int(talkers.max()) + 1)[talkers]
-    print("\nheld-out R^2 (chunks with speech) | gate features | talker count")
-    for name, target in ((f"gain {widths[0]:g}", gain_slim), (f"gain {widths[half]:g}", gain_half),
-                         ("q at full width", q[:, -1])):
-        r2 = [held_out_r2(x[speech], target[speech], groups[speech]) for x in (features, onehot)]
-        print(f"{name:>33} | {r2[0]:13.3f} | {r2[1]:12.3f}")
-    print(f"\ncorrelation of gain {widths[0]:g} with q at full width (chunks with speech): "
-          f"{_corr(q[speech, -1], gain_slim[speech])}")
+    print_r2(flat, gains, q, talkers, groups, speech)
+    print(f"\ncorrelation over chunks with speech of the gain 1 vs {widths[0]:g} with q at full width: "
+          f"{_corr(q[speech, -1], q[speech, -1] - q[speech, 0])}")
     if gate is not None:
-        print(f"correlation of the gates' width with gain {widths[0]:g}: {_corr(gate[speech], gain_slim[speech])}; "
-              f"with q at full width: {_corr(gate[speech], q[speech, -1])}")
+        print(f"correlation over chunks with speech of the gates' width with the gain 1 vs {widths[0]:g}: "
+              f"{_corr(gate[speech], q[speech, -1] - q[speech, 0])}; with q at full width: "
+              f"{_corr(gate[speech], q[speech, -1])}")
+
+
+def print_r2(flat: list, gains: dict[str, np.ndarray], q: np.ndarray, talkers: np.ndarray, groups: np.ndarray,
+             speech: np.ndarray) -> None:
+    from slimsep.evaluation.width_gain import held_out_r2
+
+    if len(flat) < 3:
+        print(f"\nheld-out R^2: skipped, {len(flat)} mixtures (it holds out a third of at least 3; raise --limit)")
+        return
+    features = np.concatenate([p.features for _, p in flat])
+    onehot = np.eye(int(talkers.max()) + 1)[talkers]
+    print(f"\nheld-out R^2 over chunks with speech (ridge regression; {len(flat) // 3} of {len(flat)} mixtures held "
+          f"out; the share of variance explained there, 0 or less: not predictable)")
+    if len(flat) < MIN_MIXTURES_R2:
+        print(f"note: {len(flat)} mixtures is too few for R^2 to mean much (use {MIN_MIXTURES_R2} or more)")
+    print(f"{'target':>22} | from the first gate's features | from the talker count (1 or 2)")
+    for name, target in [*gains.items(), ("q at full width [dB]", q[:, -1])]:
+        r2 = [held_out_r2(x[speech], target[speech], groups[speech]) for x in (features, onehot)]
+        print(f"{name:>22} | {r2[0]:30.3f} | {r2[1]:30.3f}")
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> str:
-    if a.std() == 0:
+    if a.std() == 0 or b.std() == 0:
         return "none (the same value everywhere)"
     return f"{np.corrcoef(a, b)[0, 1]:.3f}"
 

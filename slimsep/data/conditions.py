@@ -118,6 +118,10 @@ def find_conditions(root: str | Path, task: str = "sep_clean", split: str = "tes
                                                                              condition_order(p.name))
              if p.is_dir() and parse_condition(p.name)}
     if not found:
+        splits = [] if base != root else [p.name for p in sorted(root.iterdir()) if p.is_dir()
+                                          and any(parse_condition(c.name) for c in p.iterdir() if c.is_dir())]
+        if splits:
+            raise SlimsepError(f"{root}: no split folder '{split}' (found: {', '.join(splits)})")
         raise SlimsepError(f"{base}: no condition folders (ov<overlap>_na<noise activity>) found")
     return found
 

@@ -68,6 +68,15 @@ def test_evaluate_without_conditions_is_a_clear_error(tmp_path: Path, tiny_model
     assert "no condition folders" in capsys.readouterr().err
 
 
+def test_a_split_that_does_not_exist_is_named_with_the_ones_that_do(condition_tree: Path, tiny_model_path: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(condition_tree), "--split", "nope",
+                 "-o", str(tmp_path / "r")]) == 2
+    assert f"{condition_tree}: no split folder 'nope' (found: test)" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_width_one_model_lacks_is_skipped_with_a_note(condition_tree: Path, tiny_model_path: Path,
                                                        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Models with different width sets share one call; the missing width is named before any scoring."""

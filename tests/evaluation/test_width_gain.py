@@ -1,6 +1,7 @@
 """slimsep.evaluation.width_gain and scripts/width_gain.py: per-chunk quality per width, talker counts, held-out R^2."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,10 +48,38 @@ def test_held_out_r2_finds_a_linear_target_and_nothing_in_noise() -> None:
         held_out_r2(x[:40], x[:40, 0], groups[:40])
 
 
+def _script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+
+
 def test_width_gain_script_prints_the_tables(condition_tree: Path, tiny_model_path: Path) -> None:
-    out = subprocess.run([sys.executable, str(SCRIPT), str(tiny_model_path), "--data", str(condition_tree),
-                          "--split", "test", "--task", "sep_clean", "--limit", "2", "--gates", str(tiny_model_path)],
-                         capture_output=True, text=True)
+    out = _script(str(tiny_model_path), "--data", str(condition_tree), "--split", "test", "--task", "sep_clean",
+                  "--limit", "2", "--gates", str(tiny_model_path))
     assert out.returncode == 0, out.stderr
-    assert "4 mixtures" in out.stdout and "ov25_na0" in out.stdout and "gate features" in out.stdout
-    assert "correlation of the gates' width" in out.stdout
+    assert "4 mixtures" in out.stdout and "ov25_na0" in out.stdout and "gain 1 vs 0.125 [dB]" in out.stdout
+    assert "1 of 4 mixtures held out" in out.stdout and "too few for R^2" in out.stdout
+    assert "gates' width with the gain" in out.stdout
+
+
+def test_width_gain_skips_r2_below_three_mixtures(condition_tree: Path, tiny_model_path: Path,
+                                                  tmp_path: Path) -> None:
+    shutil.copytree(condition_tree / "test" / "ov25_na0", tmp_path / "test" / "ov25_na0")  # one condition, 2 mixtures
+    out = _script(str(tiny_model_path), "--data", str(tmp_path), "--split", "test", "--task", "sep_clean")
+    assert out.returncode == 0, out.stderr
+    assert "held-out R^2: skipped, 2 mixtures" in out.stdout
+
+
+def test_width_gain_refuses_what_would_make_its_numbers_meaningless(condition_tree: Path, tiny_model_path: Path,
+                                                                    tmp_path: Path) -> None:
+    from slimsep.models import DSN, get_config, save_model
+
+    static = save_model(DSN(get_config("tiny")), tmp_path / "static.pt", metadata={"stage": "static"})
+    torch.manual_seed(1)
+    other = save_model(DSN(get_config("tiny")), tmp_path / "other.pt")  # another separator, same config
+    data = ["--data", str(condition_tree), "--split", "test", "--task", "sep_clean", "--limit", "1"]
+    cases = [([str(static), *data], "trained at one width (stage static)"),
+             ([str(tiny_model_path), *data, "--gates", str(other)], "separator weights differ"),
+             ([str(tiny_model_path), *data, "--limit", "0"], "--limit must be at least 1")]
+    for args, message in cases:
+        out = _script(*args)
+        assert out.returncode != 0 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
