@@ -10,7 +10,8 @@ across widths. Prints:
   talker count (ridge regression, a third of the mixtures held out; the share of variance explained, 0 or less
   means not predictable): near 0 means no gate on those inputs can pick widths by difficulty, however it is
   trained;
-- the correlation of the gain with q at full width (the quality the complexity loss's weight follows);
+- the complexity loss's weight at full width (--q0, --q-scale as in the gate config) and the correlation of the
+  gain with q at full width (the quality that weight follows);
 - with --gates: the gates' mean width (a fraction of full width, averaged over blocks) by talker count and by
   condition, and its correlation with the gain.
 
@@ -42,6 +43,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=10, help="mixtures per condition (default 10)")
     parser.add_argument("--gates", help="a gated model trained on MODEL (same separator) whose widths to compare")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--q0", type=float, default=8.0, help="the complexity loss's gate.q0 [dB] (default 8)")
+    parser.add_argument("--q-scale", type=float, default=2.0, help="its gate.q_scale [dB] (default 2)")
     args = parser.parse_args()
     if args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -51,7 +54,7 @@ def main() -> None:
         sys.exit(f"width_gain: {exc}")
     print(f"model {args.model}, gates {args.gates or '-'}, data {args.data} ({args.split}, {args.task}), "
           f"at most {args.limit} mixtures per condition")
-    report(profiles, widths)
+    report(profiles, widths, args.q0, args.q_scale)
 
 
 def load_pair(model_name: str, gates_name: str | None):
@@ -98,7 +101,7 @@ def collect(args: argparse.Namespace) -> tuple[dict[str, list], tuple[float, ...
     return profiles, model.cfg.widths
 
 
-def report(profiles: dict[str, list], widths: tuple[float, ...]) -> None:
+def report(profiles: dict[str, list], widths: tuple[float, ...], q0: float = 8.0, q_scale: float = 2.0) -> None:
     flat = [(cond, p) for cond, ps in profiles.items() for p in ps]
     q = np.concatenate([p.quality for _, p in flat])
     talkers = np.concatenate([p.talkers for _, p in flat])
@@ -121,7 +124,11 @@ def report(profiles: dict[str, list], widths: tuple[float, ...]) -> None:
             print(" | ".join([f"{key!s:>14}", f"{m.sum():6d}"] + cells))
     speech = talkers > 0
     print_r2(flat, gains, q, talkers, groups, speech)
-    print(f"\ncorrelation over chunks with speech of the gain 1 vs {widths[0]:g} with q at full width: "
+    weight = 1 / (1 + np.exp(-(q[:, -1] - q0) / q_scale))  # slimsep.losses.chunk_difficulty_weights at full width
+    print(f"\ncomplexity weight w = sigmoid((q - {q0:g}) / {q_scale:g}) at full width, mean over chunks with speech: "
+          f"{weight[speech].mean():.3f} (one talker {weight[talkers == 1].mean():.3f}, both "
+          f"{weight[talkers >= 2].mean():.3f}); q >= {q0:g} dB in {100 * np.mean(q[speech, -1] >= q0):.1f} % of them")
+    print(f"correlation over chunks with speech of the gain 1 vs {widths[0]:g} with q at full width: "
           f"{_corr(q[speech, -1], q[speech, -1] - q[speech, 0])}")
     if gate is not None:
         print(f"correlation over chunks with speech of the gates' width with the gain 1 vs {widths[0]:g}: "
