@@ -128,6 +128,9 @@ def report(profiles: dict[str, list], widths: tuple[float, ...], q0: float = 8.0
     print(f"\ncomplexity weight w = sigmoid((q - {q0:g}) / {q_scale:g}) at full width, mean over chunks with speech: "
           f"{weight[speech].mean():.3f} (one talker {weight[talkers == 1].mean():.3f}, both "
           f"{weight[talkers >= 2].mean():.3f}); q >= {q0:g} dB in {100 * np.mean(q[speech, -1] >= q0):.1f} % of them")
+    gain = q[speech, -1] - q[speech, 0]
+    print(f"spread over chunks with speech of the gain 1 vs {widths[0]:g}: mean {gain.mean():.2f} dB, "
+          f"standard deviation {gain.std():.2f} dB")
     print(f"correlation over chunks with speech of the gain 1 vs {widths[0]:g} with q at full width: "
           f"{_corr(q[speech, -1], q[speech, -1] - q[speech, 0])}")
     if gate is not None:

@@ -58,7 +58,8 @@ def test_width_gain_script_prints_the_tables(condition_tree: Path, tiny_model_pa
     assert out.returncode == 0, out.stderr
     assert "4 mixtures" in out.stdout and "ov25_na0" in out.stdout and "gain 1 vs 0.125 [dB]" in out.stdout
     assert "1 of 4 mixtures held out" in out.stdout and "too few for R^2" in out.stdout
-    assert "gates' width with the gain" in out.stdout and "complexity weight w = sigmoid((q - 8) / 2)" in out.stdout
+    assert "standard deviation" in out.stdout and "gates' width with the gain" in out.stdout
+    assert "complexity weight w = sigmoid((q - 8) / 2)" in out.stdout
 
 
 def test_width_gain_skips_r2_below_three_mixtures(condition_tree: Path, tiny_model_path: Path,
