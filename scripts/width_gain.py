@@ -124,7 +124,11 @@ def report(profiles: dict[str, list], widths: tuple[float, ...], q0: float = 8.0
             print(" | ".join([f"{key!s:>14}", f"{m.sum():6d}"] + cells))
     speech = talkers > 0
     print_r2(flat, gains, q, talkers, groups, speech)
-    weight = 1 / (1 + np.exp(-(q[:, -1] - q0) / q_scale))  # slimsep.losses.chunk_difficulty_weights at full width
+    import torch
+
+    from slimsep.losses.complexity import easiness_weight
+
+    weight = easiness_weight(torch.from_numpy(q[:, -1]), q0, q_scale).numpy()  # the loss's weight at full width
     print(f"\ncomplexity weight w = sigmoid((q - {q0:g}) / {q_scale:g}) at full width, mean over chunks with speech: "
           f"{weight[speech].mean():.3f} (one talker {weight[talkers == 1].mean():.3f}, both "
           f"{weight[talkers >= 2].mean():.3f}); q >= {q0:g} dB in {100 * np.mean(q[speech, -1] >= q0):.1f} % of them")
@@ -132,10 +136,10 @@ def report(profiles: dict[str, list], widths: tuple[float, ...], q0: float = 8.0
     print(f"spread over chunks with speech of the gain 1 vs {widths[0]:g}: mean {gain.mean():.2f} dB, "
           f"standard deviation {gain.std():.2f} dB")
     print(f"correlation over chunks with speech of the gain 1 vs {widths[0]:g} with q at full width: "
-          f"{_corr(q[speech, -1], q[speech, -1] - q[speech, 0])}")
+          f"{_corr(q[speech, -1], gain)}")
     if gate is not None:
         print(f"correlation over chunks with speech of the gates' width with the gain 1 vs {widths[0]:g}: "
-              f"{_corr(gate[speech], q[speech, -1] - q[speech, 0])}; with q at full width: "
+              f"{_corr(gate[speech], gain)}; with q at full width: "
               f"{_corr(gate[speech], q[speech, -1])}")
 
 

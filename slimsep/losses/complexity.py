@@ -49,11 +49,16 @@ def chunk_quality(est: torch.Tensor, ref: torch.Tensor, spans: torch.Tensor) -> 
     return 10 * torch.log10((chunk_energies(target, spans).sum(1) + 1e-8) / (err_e + 1e-8))
 
 
+def easiness_weight(q: torch.Tensor, q0: float = 8.0, q_scale: float = 2.0) -> torch.Tensor:
+    """w = sigmoid((q - q0) / q_scale): the complexity loss's weight of a chunk of quality ``q`` [dB] (any shape)."""
+    return torch.sigmoid((q - q0) / q_scale)
+
+
 def chunk_difficulty_weights(est: torch.Tensor, ref: torch.Tensor, spans: torch.Tensor, q0: float = 8.0,
                              q_scale: float = 2.0, silence_db: float = -30.0) -> torch.Tensor:
     """Easiness weight w [B, C] in [0, 1] per chunk; ``est`` must already be aligned to ``ref`` [B, S, T]."""
     with torch.no_grad():
-        weight = torch.sigmoid((chunk_quality(est, ref, spans) - q0) / q_scale)
+        weight = easiness_weight(chunk_quality(est, ref, spans), q0, q_scale)
         silent = silent_references(ref, spans, silence_db).all(1)
         return torch.where(silent, torch.ones_like(weight), weight)
 
