@@ -84,3 +84,22 @@ def test_width_gain_refuses_what_would_make_its_numbers_meaningless(condition_tr
     for args, message in cases:
         out = _script(*args)
         assert out.returncode != 0 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_block_widths_scores_every_constant_assignment(condition_tree: Path, tiny_model_path: Path,
+                                                      tmp_path: Path) -> None:
+    """scripts/block_widths.py: W ** R rows, the uniform full width the costliest; a static model is refused."""
+    from slimsep.models import DSN, get_config, load_model, save_model
+
+    script = SCRIPT.parent / "block_widths.py"
+    cfg = load_model(tiny_model_path).cfg
+    out = subprocess.run([sys.executable, str(script), str(tiny_model_path), "--data", str(condition_tree),
+                          "--split", "test", "--task", "sep_clean", "--limit", "1"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = [line for line in out.stdout.splitlines()[2:] if "|" in line]
+    assert len(rows) == len(cfg.widths) ** cfg.n_blocks
+    assert rows[-1].split("|")[0].strip() == ", ".join(["1"] * cfg.n_blocks)
+    static = save_model(DSN(get_config("tiny")), tmp_path / "static.pt", metadata={"stage": "static"})
+    out = subprocess.run([sys.executable, str(script), str(static), "--data", str(condition_tree), "--split", "test"],
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and "trained at one width" in out.stderr and "Traceback" not in out.stderr
