@@ -13,23 +13,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from slimsep.errors import SlimsepError
+from width_gain import load_slimmable, slimmable_data_parser  # scripts/ is this script's sys.path[0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="a slimmable model file or shipped name")
-    parser.add_argument("--data", type=Path, required=True,
-                        help="corpus root holding <split>/ov*_na* condition folders (or a folder of them)")
-    parser.add_argument("--split", default="valid", help="sub-folder of --data (default: valid)")
-    parser.add_argument("--task", default="sep_noisy", choices=["sep_clean", "sep_noisy"],
-                        help="which mixtures to read (default: sep_noisy)")
-    parser.add_argument("--limit", type=int, default=10, help="mixtures per condition (default 10)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser = slimmable_data_parser(__doc__)
     args = parser.parse_args()
     if args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -51,17 +43,10 @@ def score_assignments(args: argparse.Namespace) -> list[tuple[tuple[float, ...],
 
     from slimsep.data import find_conditions
     from slimsep.evaluation.metrics import separation_metrics
-    from slimsep.inference.pretrained import resolve
     from slimsep.models import count_macs
-    from slimsep.models.serialization import load_model_and_metadata
 
     torch.set_num_threads(args.threads)
-    path = resolve(args.model)
-    model, meta = load_model_and_metadata(path)
-    if len(model.cfg.widths) < 2 or meta.get("stage") == "static":
-        raise SlimsepError(f"{path}: trained at one width (stage {meta.get('stage', 'static')}); block_widths needs "
-                           f"a slimmable model (stage 1 or gates)")
-    model.eval()
+    model, _ = load_slimmable(args.model, "block_widths")
     found = find_conditions(args.data, task=args.task, split=args.split, sample_rate=model.cfg.sample_rate)
     items = [ds[i] for ds in found.values() for i in range(min(args.limit, len(ds)))]
     rows = []

@@ -33,16 +33,8 @@ MIN_MIXTURES_R2 = 30  # below this the held-out third is too small for R^2 to me
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="a slimmable model file or shipped name (run at each of its widths)")
-    parser.add_argument("--data", type=Path, required=True,
-                        help="corpus root holding <split>/ov*_na* condition folders (or a folder of them)")
-    parser.add_argument("--split", default="valid", help="sub-folder of --data (default: valid)")
-    parser.add_argument("--task", default="sep_noisy", choices=["sep_clean", "sep_noisy"],
-                        help="which mixtures to read (default: sep_noisy)")
-    parser.add_argument("--limit", type=int, default=10, help="mixtures per condition (default 10)")
+    parser = slimmable_data_parser(__doc__)
     parser.add_argument("--gates", help="a gated model trained on MODEL (same separator) whose widths to compare")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--q0", type=float, default=8.0, help="the complexity loss's gate.q0 [dB] (default 8)")
     parser.add_argument("--q-scale", type=float, default=2.0, help="its gate.q_scale [dB] (default 2)")
     args = parser.parse_args()
@@ -57,6 +49,33 @@ def main() -> None:
     report(profiles, widths, args.q0, args.q_scale)
 
 
+def slimmable_data_parser(doc: str) -> argparse.ArgumentParser:
+    """The options this script shares with scripts/block_widths.py: a slimmable MODEL and a condition folder set."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="a slimmable model file or shipped name (run at each of its widths)")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="corpus root holding <split>/ov*_na* condition folders (or a folder of them)")
+    parser.add_argument("--split", default="valid", help="sub-folder of --data (default: valid)")
+    parser.add_argument("--task", default="sep_noisy", choices=["sep_clean", "sep_noisy"],
+                        help="which mixtures to read (default: sep_noisy)")
+    parser.add_argument("--limit", type=int, default=10, help="mixtures per condition (default 10)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    return parser
+
+
+def load_slimmable(model_name: str, tool: str):
+    """(model, path) of a model trained at several widths; SlimsepError naming the file for a static one."""
+    from slimsep.inference.pretrained import resolve
+    from slimsep.models.serialization import load_model_and_metadata
+
+    path = resolve(model_name)
+    model, meta = load_model_and_metadata(path)
+    if len(model.cfg.widths) < 2 or meta.get("stage") == "static":
+        raise SlimsepError(f"{path}: trained at one width (stage {meta.get('stage', 'static')}); {tool} needs a "
+                           f"slimmable model (stage 1 or gates)")
+    return model.eval(), path
+
+
 def load_pair(model_name: str, gates_name: str | None):
     """(model, gated model or None), refusing what would make the numbers meaningless: a model trained at one
     width, or gates whose separator is not MODEL's. Raises SlimsepError naming the file."""
@@ -65,13 +84,9 @@ def load_pair(model_name: str, gates_name: str | None):
     from slimsep.inference.pretrained import resolve
     from slimsep.models.serialization import load_model_and_metadata
 
-    path = resolve(model_name)
-    model, meta = load_model_and_metadata(path)
-    if len(model.cfg.widths) < 2 or meta.get("stage") == "static":
-        raise SlimsepError(f"{path}: trained at one width (stage {meta.get('stage', 'static')}); width_gain needs a "
-                           f"slimmable model (stage 1 or gates)")
+    model, path = load_slimmable(model_name, "width_gain")
     if gates_name is None:
-        return model.eval(), None
+        return model, None
     gates_path = resolve(gates_name)
     gated, _ = load_model_and_metadata(gates_path)
     if gated.cfg.to_dict() != model.cfg.to_dict():
@@ -80,7 +95,7 @@ def load_pair(model_name: str, gates_name: str | None):
     if any(not torch.equal(own[k].float(), theirs[k].float()) for k in own if not k.startswith("gates.")):
         raise SlimsepError(f"{gates_path}: its separator weights differ from {path}'s; --gates must be gates "
                            f"trained on MODEL with the separator frozen")
-    return model.eval(), gated.eval()
+    return model, gated.eval()
 
 
 def collect(args: argparse.Namespace) -> tuple[dict[str, list], tuple[float, ...]]:
