@@ -37,8 +37,9 @@ def _stub_missing_audio_libs() -> None:
 
 _stub_missing_audio_libs()
 
+from slimsep.errors import OutputExistsError, SlimsepError
 from slimsep.losses import pit_si_sdr, si_sdr
-from slimsep.models import DSN, get_config
+from slimsep.models import DSN, NAMED_CONFIGS, get_config, save_model
 from slimsep.training.schedule import wsd_factor
 
 _NEW = {"model": {"in_norm": "global"}, "optim": {"schedule": "constant", "warmup_steps": 200}}
@@ -115,7 +116,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "dprnn_full": {**_NEW, "net": "dprnn", "data": {"overlaps": [1.0]}},
     "sudormrf_full": {**_NEW, "net": "sudormrf", "data": {"overlaps": [1.0]}},
 }
-BASE_MODEL = {"in_norm": "frame"}  # `small` as it was before these controls (the shipped model's separator)
+# `small` as it was before these controls (the shipped model's separator). The DSN variants build on the named config
+# "small_transformer" (what "small" named until 2026-12-06), so their saved states and curves stay comparable.
+BASE_CONFIG, BASE_MODEL = "small_transformer", {"in_norm": "frame"}
 OPTIM = {"lr": 1e-3, "warmup_frac": 0.1, "min_lr_ratio": 0.05, "clip": 5.0, "cap_db": None, "normalise_input": False,
          "schedule": "cosine", "warmup_steps": None}
 FULL_OVERLAP = (1.0,)
@@ -270,7 +273,7 @@ def build_net(variant: dict) -> torch.nn.Module:
     if "config" in variant:  # a named config as it stands (benchmarks/learning_curve.py)
         model = DSN(get_config(variant["config"], **variant.get("model", {})))
     else:
-        model = DSN(get_config("small", **{**BASE_MODEL, **variant.get("model", {})}))
+        model = DSN(get_config(BASE_CONFIG, **{**BASE_MODEL, **variant.get("model", {})}))
 
     def forward(mix: torch.Tensor) -> torch.Tensor:
         return model(mix, 1.0).estimates
@@ -513,6 +516,10 @@ def parse_args() -> argparse.Namespace:
                         help="also score an EMA of the weights with this decay, e.g. 0.999 (default: 0, none)")
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="constant schedule: fall linearly to 0 over the last N of --steps (warmup-stable-decay)")
+    parser.add_argument("--export", type=Path, default=None, metavar="MODEL",
+                        help="write one DSN variant's saved state (--ckpt-dir) as a slimsep model file and exit")
+    parser.add_argument("--raw", action="store_true", help="--export: the raw weights instead of their EMA")
+    parser.add_argument("--overwrite", action="store_true", help="--export: replace an existing model file")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     return parser.parse_args()
@@ -526,6 +533,12 @@ def main() -> None:
     if args.score:
         torch.set_num_threads(args.threads)
         print(score_models(args.score, args.pack))
+        return
+    if args.export:
+        try:
+            print(export_model(args.variants, args.ckpt_dir, args.export, args.raw, args.overwrite))
+        except SlimsepError as exc:
+            raise SystemExit(f"error: {exc}") from None
         return
     if args.report:
         print(curve_table(args.ckpt_dir, args.variants, args.batch))
@@ -557,6 +570,53 @@ def main() -> None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=1))
         plot(results, args.out.with_suffix(".png"))
+
+
+def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool = False,
+                 overwrite: bool = False) -> str:
+    """Write the saved state of DSN variant ``names[0]`` as a float16 slimsep model file ``out``; returns a line.
+
+    Why: a control trained from scratch is the first phase of a campaign network (issue 27), so its weights go on
+    with ``slimsep train --set init_from=out``. The weights are the state's EMA (the average the campaign
+    evaluates) unless ``raw``. The metadata says stage "static" (full width only) with the control's steps as the
+    lineage, the variant's recipe, and the last scores of the curve [dB SI-SDRi].
+
+    Raises:
+        SlimsepError: not exactly one variant, an asteroid peer (not a DSN), no saved state, no EMA in it, or
+            ``out`` exists without ``overwrite``.
+    """
+    if len(names) != 1 or names[0] not in VARIANTS:
+        raise SlimsepError(f"--export takes exactly one known variant, got {' '.join(names) or 'none'}")
+    name, variant = names[0], VARIANTS[names[0]]
+    if "net" in variant:
+        raise SlimsepError(f"{name} is asteroid's {variant['net']}, not a DSN: it has no slimsep model file")
+    path = ckpt_dir / f"{name}.pt" if ckpt_dir else None
+    if path is None or not path.is_file():
+        raise SlimsepError(f"no saved state of {name} (looked for {path}; give --ckpt-dir)")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(out, "--overwrite")
+    state = torch.load(path, weights_only=True)
+    if not raw and "ema" not in state:
+        raise SlimsepError(f"{path}: the run kept no EMA (--ema-decay); pass --raw for its raw weights")
+    net = build_net(variant)
+    net.load_state_dict(state["net"] if raw else state["ema"])
+    net.cfg = net.cfg.replace(name=named_config(net.cfg) or name)
+    curve, key = state["curve"], "" if raw else "_ema"
+    scores = {k: curve[f"{k}{key}"][-1] for k in ("train_voices", "valid_voices") if f"{k}{key}" in curve}
+    meta = {"stage": "static", "steps": state["step"], "total_steps": state["step"],
+            "lineage": [{"stage": "static", "steps": state["step"]}], "averaged": not raw,
+            "recipe": {"control": name, "variant": variant, "optim": {**OPTIM, **variant.get("optim", {})},
+                       "data": "the recipe pack's dynamic mixer: clean task, batch of the curve, open corpus "
+                               "training voices", "batch": curve.get("batch")},
+            "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None}
+    save_model(net, out, metadata=meta, half=True)
+    return f"{out}: {name} at step {state['step']} ({'raw' if raw else 'EMA'} weights), last scores {scores}"
+
+
+def named_config(cfg) -> str | None:  # noqa: ANN001 (a ModelConfig)
+    """The named config (``NAMED_CONFIGS``) that ``cfg`` is, whatever its ``name`` says; None if it is none."""
+    plain = {**cfg.to_dict(), "name": None}
+    return next((n for n in NAMED_CONFIGS if {**get_config(n).to_dict(), "name": None} == plain), None)
 
 
 def saved_curves(ckpt_dir: Path, names: list[str]) -> dict[str, dict]:

@@ -38,5 +38,7 @@ def test_chunked_frames_is_the_same_on_a_traced_tensor() -> None:
 
 
 def test_attention_width_counts_active_heads() -> None:
-    cfg = get_config("small")  # 8 heads of 16 channels
+    cfg = get_config("small_transformer")  # 8 heads of 16 channels
     assert [g.attn_width(cfg, w) for w in (0.0, 0.125, 0.25, 0.5, 1.0)] == [0, 16, 32, 64, 128]
+    cfg = get_config("small")  # 2 heads of 64: every width below 1 keeps one head
+    assert [g.attn_width(cfg, w) for w in (0.0, 0.125, 0.25, 0.5, 1.0)] == [0, 64, 64, 64, 128]

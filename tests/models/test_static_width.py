@@ -9,7 +9,7 @@ from tests.conftest import randomise
 
 
 def dense_reference(model: DSN, width: float) -> DSN:
-    """A full-width DSN whose layers are the first heads/FFN units of ``model``'s layers."""
+    """A full-width DSN whose layers are the first heads/FFN units (or conv hidden channels) of ``model``'s layers."""
     cfg = model.cfg
     heads, ffn = cfg.heads_at(width), cfg.ffn_at(width)
     d = heads * cfg.attn_head_dim
@@ -26,6 +26,12 @@ def dense_reference(model: DSN, width: float) -> DSN:
             value = value[:ffn]
         elif key.endswith("ff2.weight"):
             value = value[:, :ffn]
+        elif ".intra." in key and key.split(".")[-2:] in (["inp", "weight"], ["inp", "bias"]):
+            value = value[:ffn]
+        elif ".intra." in key and key.split(".")[-1] in ("depthwise", "depthwise_bias"):
+            value = value[:ffn]
+        elif ".intra." in key and key.endswith("out.weight"):
+            value = value[:, :ffn]
         elif key.startswith("gates.") and key.endswith("out.weight"):
             value = value[-1:]
         elif key.startswith("gates.") and key.endswith("out.bias"):
@@ -36,7 +42,7 @@ def dense_reference(model: DSN, width: float) -> DSN:
 
 
 @pytest.mark.parametrize("width", [0.125, 0.25, 0.5, 1.0])
-@pytest.mark.parametrize("name", ["tiny", "small"])
+@pytest.mark.parametrize("name", ["tiny", "small", "small_transformer"])
 def test_static_width_equals_dense_sliced_network(name: str, width: float) -> None:
     model = randomise(DSN(get_config(name))).eval()
     ref = dense_reference(model, width)

@@ -129,3 +129,34 @@ def test_a_control_cools_down_over_its_last_steps() -> None:
     assert [rc.lr_factor(s, 5000, o) for s in (99, 200, 4999)] == pytest.approx([0.5, 1.0, 1.0])
     cooled = [rc.lr_factor(s, 5000, o, cooldown=1000) for s in (3999, 4000, 4500, 4999, 5000)]
     assert cooled == pytest.approx([1.0, 1.0, 0.5, 0.001, 0.0])
+
+
+@pytest.mark.slow
+def test_a_control_exports_its_network_as_a_model_file(pack: Path, tmp_path: Path) -> None:
+    """``--export`` writes the saved state's EMA as a model file that names the config it is (conv_full is today's
+    ``small``), counts the control's steps as a static lineage, and refuses what it cannot write."""
+    from slimsep.models.serialization import load_model_and_metadata
+
+    ckpt = str(tmp_path / "ckpt")
+    _run("scripts/recipe_controls.py", "conv_full", "--pack", str(pack), "--batch", "2", "--segment", "1.0",
+         "--eval-every", "1", "--steps", "1", "--ema-decay", "0.9", "--ckpt-dir", ckpt, "--out", str(tmp_path / "rc"))
+    out = tmp_path / "conv.pt"
+    line = _run("scripts/recipe_controls.py", "conv_full", "--ckpt-dir", ckpt, "--export", str(out))
+    assert "step 1 (EMA weights)" in line
+    model, meta = load_model_and_metadata(out)
+    assert model.cfg.name == "small" and model.cfg.intra_type == "conv"
+    assert meta["stage"] == "static" and meta["lineage"] == [{"stage": "static", "steps": 1}] and meta["averaged"]
+    state = torch.load(Path(ckpt) / "conv_full.pt", weights_only=True)
+    for key, value in model.state_dict().items():  # the EMA, not the raw weights (float16 in the file)
+        torch.testing.assert_close(value, state["ema"][key].half().float())
+    for args, why in (([], "output exists"), (["--overwrite", "--raw"], None)):
+        done = subprocess.run([sys.executable, "scripts/recipe_controls.py", "conv_full", "--ckpt-dir", ckpt,
+                               "--export", str(out), *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert (done.returncode != 0) == (why is not None) and (why or "") in done.stderr
+    raw, _ = load_model_and_metadata(out)
+    torch.testing.assert_close(raw.state_dict()["blocks.0.intra.0.inp.weight"],
+                               state["net"]["blocks.0.intra.0.inp.weight"].half().float())
+    for variant, why in (("dprnn_full", "not a DSN"), ("small_full", "no saved state")):
+        done = subprocess.run([sys.executable, "scripts/recipe_controls.py", variant, "--ckpt-dir", ckpt, "--export",
+                               str(tmp_path / "x.pt")], cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert done.returncode != 0 and why in done.stderr and "Traceback" not in done.stderr
