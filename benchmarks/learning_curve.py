@@ -1,7 +1,8 @@
 """Learning curve of a named model config trained from scratch on this machine: SI-SDRi per N steps.
 
     python benchmarks/learning_curve.py --config small --steps 5000 --pack runs/recipe_pack_v2
-    python benchmarks/learning_curve.py --config small --set intra_type=conv intra_layers=4 --steps 1500
+    python benchmarks/learning_curve.py --config small_transformer --steps 1500    # small before 2026-12-06
+    python benchmarks/learning_curve.py --config small --set conv_kernel=3 --steps 1500
 
 The loop is the recipe controls' (``scripts/recipe_controls.py``: AdamW at ``--lr`` after a linear warm-up, held
 constant (``--cooldown N``: a linear decay over the last N steps), gradient-norm clip 5, negative PIT SI-SDR, bf16
