@@ -93,6 +93,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # instead of uniformly per name: FOTAQ's 71 names hold 16 % of the pack's training minutes, so their share of
     # talker draws falls from 57 % to about 16 % while every voice stays in.
     "small_dur_full": {**_NEW, "data": {"overlaps": [1.0], "weighting": "duration"}},
+    # The voices, on today's `small` (conv intra layers): clean voices only, and every voice at a random speed in
+    # 0.8-1.25 (pitch and formants move together, about +-4 semitones: more virtual talkers from the same voices;
+    # the campaign's 0.9-1.1 validated +0.3 dB in CPU continuations, docs/data.md).
+    "conv_clean_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0], "speakers": "clean"}},
+    "conv_speed_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0], "speed": [0.8, 1.25]}},
     # The optimiser, not the data: the same network fitting a fixed pool of 64 training mixtures, drawn again and
     # again. A separator that learns normally memorises them (training SI-SDR far above the evaluation sets') within
     # a few hundred steps; one that cannot fit 64 mixtures is held back by its optimisation, not by the voices.
@@ -184,14 +189,16 @@ def _mixtures(root: Path, split: str, n: int, seconds: float, seed: int, speaker
 
 
 def mixer(root: Path, split: str, n: int, seconds: float, seed: int, speakers: str, load,  # noqa: ANN001
-          overlaps: tuple[float, ...], weighting: str = "uniform"):  # noqa: ANN201
+          overlaps: tuple[float, ...], weighting: str = "uniform", speed: tuple[float, float] | None = None):  # noqa: ANN201
     """The project's dynamic mixer on ``split``'s speakers (clean task): item i is one fixed mixture.
     ``speakers``: "all", "clean" (:func:`clean_speakers`) or a list of speaker names. ``weighting``: the mixer's
-    ``speaker_weighting`` (uniform per speaker name, or in proportion to duration)."""
+    ``speaker_weighting`` (uniform per speaker name, or in proportion to duration). ``speed``: the mixer's
+    ``speed_range`` (each talker at a random speed in it; None: off)."""
     from slimsep.data.dynamic_mix import DynamicMixDataset
 
     data = DynamicMixDataset(root, split, segment=seconds, n_items=n, task="sep_clean", seed=seed,
-                             overlaps=tuple(overlaps), load=load, speaker_weighting=weighting)
+                             overlaps=tuple(overlaps), load=load, speaker_weighting=weighting,
+                             speed_range=tuple(speed) if speed else None)
     if speakers != "all":
         from slimsep.data.pools import speaker_probabilities
 
@@ -441,7 +448,8 @@ def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
     in the variant's data cycles over its first ``pool`` items instead (the memorisation control)."""
     d = variant.get("data", {})
     data = mixer(args.pack, "train", 10 ** 9, args.segment, args.seed, d.get("speakers", "all"),
-                 pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))), d.get("weighting", "uniform"))
+                 pack_loader(args.pack), tuple(d.get("overlaps", (1.0, 0.5, 0.25))), d.get("weighting", "uniform"),
+                 d.get("speed"))
     batch, pool = variant_batch(args, variant), d.get("pool")
     return lambda k: torch.stack([data[i % pool if pool else i][1] for i in range(k * batch, (k + 1) * batch)])
 

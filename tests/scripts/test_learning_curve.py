@@ -160,3 +160,17 @@ def test_a_control_exports_its_network_as_a_model_file(pack: Path, tmp_path: Pat
         done = subprocess.run([sys.executable, "scripts/recipe_controls.py", variant, "--ckpt-dir", ckpt, "--export",
                                str(tmp_path / "x.pt")], cwd=REPO, capture_output=True, text=True, timeout=600)
         assert done.returncode != 0 and why in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_control_can_perturb_the_speed_of_its_talkers(pack: Path) -> None:
+    """The ``speed`` data option reaches the mixer (each talker at its own speed); the sources still sum to the
+    mixture, and the same item differs from the unperturbed one."""
+    rc = _recipe_controls()
+    load = rc.pack_loader(pack)
+    plain = rc.mixer(pack, "train", 2, 1.0, 0, "all", load, (1.0,))
+    fast = rc.mixer(pack, "train", 2, 1.0, 0, "all", load, (1.0,), speed=(1.2, 1.25))
+    assert plain.speed_range is None and fast.speed_range == (1.2, 1.25)
+    mix, sources = fast[0]
+    torch.testing.assert_close(mix, sources.sum(0), atol=1e-5, rtol=0)
+    assert not torch.allclose(sources, plain[0][1], atol=1e-3)
+    assert rc.VARIANTS["conv_speed_full"]["data"]["speed"] == [0.8, 1.25]
