@@ -408,7 +408,7 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
                   + f" ({curve['cpu_s'][-1]:.0f} CPU s)", flush=True)
         if ckpt is not None and (time.time() - saved > args.ckpt_seconds or step == args.steps or out_of_time):
             _save_state(ckpt, net, opt, sched, curve, step, (time.process_time() - cpu0, time.time() - wall0),
-                        ema.avg if ema is not None else None)
+                        ema.avg if ema is not None else None, args)
             saved = time.time()
         if step == args.steps or out_of_time:
             break
@@ -431,12 +431,18 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
             "precision": args.precision, **curve}
 
 
+RUN_OPTIONS = ("steps", "cooldown", "batch", "segment", "seed", "precision", "ema_decay")
+
+
 def _save_state(path: Path, net: torch.nn.Module, opt, sched, curve: dict, step: int,  # noqa: ANN001
-                spent: tuple[float, float], ema: dict | None = None) -> None:
-    """Atomically (a kill mid-write leaves the previous state whole)."""
+                spent: tuple[float, float], ema: dict | None = None, args: argparse.Namespace | None = None) -> None:
+    """Atomically (a kill mid-write leaves the previous state whole); with ``args``, the run's options
+    (``RUN_OPTIONS``) go with it, so an exported model file can say how it was trained."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     extra = {} if ema is None else {"ema": ema}
+    if args is not None:
+        extra["run_options"] = {k: getattr(args, k) for k in RUN_OPTIONS if hasattr(args, k)}
     torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "curve": curve,
                 "step": step, "spent": list(spent), **extra}, tmp)
     tmp.replace(path)
@@ -598,9 +604,13 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
     name, variant = names[0], VARIANTS[names[0]]
     if "net" in variant:
         raise SlimsepError(f"{name} is asteroid's {variant['net']}, not a DSN: it has no slimsep model file")
-    path = ckpt_dir / f"{name}.pt" if ckpt_dir else None
-    if path is None or not path.is_file():
-        raise SlimsepError(f"no saved state of {name} (looked for {path}; give --ckpt-dir)")
+    if ckpt_dir is None:
+        raise SlimsepError("--export needs --ckpt-dir, the folder the run saved its state in")
+    path = ckpt_dir / f"{name}.pt"
+    if not path.is_file():
+        raise SlimsepError(f"{path}: no saved state of {name} there")
+    if out.is_dir():
+        raise SlimsepError(f"{out}: is a folder; give the model file's path")
     if out.exists() and not overwrite:
         raise OutputExistsError(out, "--overwrite")
     state = torch.load(path, weights_only=True)
@@ -616,7 +626,9 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
             "recipe": {"control": name, "variant": variant, "optim": {**OPTIM, **variant.get("optim", {})},
                        "data": "the recipe pack's dynamic mixer: clean task, batch of the curve, open corpus "
                                "training voices", "batch": curve.get("batch")},
-            "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None}
+            "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None,
+            # the rate at the last step (a cool-down ends near 0) and, for states saved since 2026-12-06, the options
+            "final_lr": state["sched"].get("_last_lr", [None])[0], "run_options": state.get("run_options", {})}
     save_model(net, out, metadata=meta, half=True)
     return f"{out}: {name} at step {state['step']} ({'raw' if raw else 'EMA'} weights), last scores {scores}"
 

@@ -37,11 +37,14 @@ def run(args: argparse.Namespace) -> int:
         model.load_state_dict(state)
     rows = profile_model(model, seconds=args.seconds, threads=args.threads, runs=args.runs)
     if args.json:
-        report = {"model": model.cfg.name, "slim_inter": model.cfg.slim_inter, "threads": args.threads,
+        report = {"model": model.cfg.name, "intra_type": model.cfg.intra_type, "inter_type": model.cfg.inter_type,
+                  "slim_inter": model.cfg.slim_inter, "threads": args.threads,
                   "seconds": args.seconds, **rows_to_json(rows)}
         print(json.dumps(report, indent=2))
     else:
-        print(f"model: {model.cfg.name} (slim_inter={model.cfg.slim_inter}), {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
+        # The layer types too: a file saved as "small" before 2026-12-06 is today's small_transformer.
+        print(f"model: {model.cfg.name} ({model.cfg.intra_type} intra, {model.cfg.inter_type} inter layers, "
+              f"slim_inter={model.cfg.slim_inter}), {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
               f"{args.threads} thread(s)")
         print(rows_to_table(rows))
     return 0

@@ -33,4 +33,11 @@ def test_profile_bad_model_path_is_a_clear_error(capsys: pytest.CaptureFixture[s
 def test_profile_takes_a_shipped_model_name(capsys: pytest.CaptureFixture[str]) -> None:
     """Like `slimsep separate --model default`: a shipped name, not only a file path."""
     assert main(["profile", "--model", "default", "--seconds", "0.5", "--runs", "1", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["model"] == "small"
+    report = json.loads(capsys.readouterr().out)
+    # Saved as "small" before small's intra layers became convolutions: the layer types tell the two apart.
+    assert report["model"] == "small" and report["intra_type"] == "transformer"
+
+
+def test_profile_table_names_the_layer_types(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "--config", "small", "--seconds", "0.5", "--runs", "1"]) == 0
+    assert "model: small (conv intra, transformer inter layers" in capsys.readouterr().out

@@ -146,6 +146,7 @@ def test_a_control_exports_its_network_as_a_model_file(pack: Path, tmp_path: Pat
     model, meta = load_model_and_metadata(out)
     assert model.cfg.name == "small" and model.cfg.intra_type == "conv"
     assert meta["stage"] == "static" and meta["lineage"] == [{"stage": "static", "steps": 1}] and meta["averaged"]
+    assert meta["run_options"]["segment"] == 1.0 and meta["run_options"]["steps"] == 1 and meta["final_lr"] > 0
     state = torch.load(Path(ckpt) / "conv_full.pt", weights_only=True)
     for key, value in model.state_dict().items():  # the EMA, not the raw weights (float16 in the file)
         torch.testing.assert_close(value, state["ema"][key].half().float())
@@ -156,10 +157,14 @@ def test_a_control_exports_its_network_as_a_model_file(pack: Path, tmp_path: Pat
     raw, _ = load_model_and_metadata(out)
     torch.testing.assert_close(raw.state_dict()["blocks.0.intra.0.inp.weight"],
                                state["net"]["blocks.0.intra.0.inp.weight"].half().float())
-    for variant, why in (("dprnn_full", "not a DSN"), ("small_full", "no saved state")):
-        done = subprocess.run([sys.executable, "scripts/recipe_controls.py", variant, "--ckpt-dir", ckpt, "--export",
-                               str(tmp_path / "x.pt")], cwd=REPO, capture_output=True, text=True, timeout=600)
-        assert done.returncode != 0 and why in done.stderr and "Traceback" not in done.stderr
+    cases = ((["dprnn_full", "--ckpt-dir", ckpt], "x.pt", "not a DSN"),
+             (["small_full", "--ckpt-dir", ckpt], "x.pt", "no saved state"),
+             (["conv_full"], "x.pt", "needs --ckpt-dir"),
+             (["conv_full", "--ckpt-dir", ckpt, "--overwrite"], "", "is a folder"))
+    for args, target, why in cases:
+        done = subprocess.run([sys.executable, "scripts/recipe_controls.py", *args, "--export", str(tmp_path / target)],
+                              cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert done.returncode != 0 and why in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_a_control_can_perturb_the_speed_of_its_talkers(pack: Path) -> None:
