@@ -21,9 +21,11 @@ set_data="--set data.root=$CORPUS --set trainer.enable_progress_bar=false"
 
 [ -f "$CORPUS/summary.json" ] || slimsep data open-corpus -o "$CORPUS"
 
-# Static baselines (same data, optimiser, steps and schedule), all three at once on one GPU.
+# Static baselines (same data, optimiser, steps and schedule), all three at once on one GPU. The network is the
+# all-transformer `small` of that time, named `small_transformer` since `small` moved to conv intra layers.
 for w in 1.0 0.5 0.25; do
-  slimsep train --config configs/small_open_static.yaml -o "$RUNS/small_static_$w" --set static.width=$w $set_data &
+  slimsep train --config configs/small_open_static.yaml -o "$RUNS/small_static_$w" --set static.width=$w $set_data \
+    --set model.name=small_transformer &
 done
 wait
 
