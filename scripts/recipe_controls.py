@@ -362,7 +362,7 @@ def run_variant(name: str, args: argparse.Namespace, draw, evals: dict) -> dict:
     state without one starts its average there (``ema_from``).
     """
     variant, dev = VARIANTS[name], torch.device(args.device)
-    o = {**OPTIM, **variant.get("optim", {})}
+    o = variant_optim(variant)
     torch.manual_seed(args.seed)
     net = build_net(variant).to(dev)
     params = [p for n, p in net.named_parameters() if not n.startswith("gates.")]
@@ -458,6 +458,11 @@ def streaming_draws(args: argparse.Namespace, variant: dict):  # noqa: ANN201
                  d.get("speed"))
     batch, pool = variant_batch(args, variant), d.get("pool")
     return lambda k: torch.stack([data[i % pool if pool else i][1] for i in range(k * batch, (k + 1) * batch)])
+
+
+def variant_optim(variant: dict) -> dict:
+    """The optimiser settings of ``variant``: ``OPTIM`` with the variant's changes."""
+    return {**OPTIM, **variant.get("optim", {})}
 
 
 def variant_batch(args: argparse.Namespace, variant: dict) -> int:
@@ -596,8 +601,8 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
     lineage, the variant's recipe, and the last scores of the curve [dB SI-SDRi].
 
     Raises:
-        SlimsepError: not exactly one variant, an asteroid peer (not a DSN), no saved state, no EMA in it, or
-            ``out`` exists without ``overwrite``.
+        SlimsepError: not exactly one variant, an asteroid peer (not a DSN), no saved state, no EMA in it, ``out``
+            a folder (``slimsep.atomic``), or ``out`` existing without ``overwrite``.
     """
     if len(names) != 1 or names[0] not in VARIANTS:
         raise SlimsepError(f"--export takes exactly one known variant, got {' '.join(names) or 'none'}")
@@ -609,8 +614,6 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
     path = ckpt_dir / f"{name}.pt"
     if not path.is_file():
         raise SlimsepError(f"{path}: no saved state of {name} there")
-    if out.is_dir():
-        raise SlimsepError(f"{out}: is a folder; give the model file's path")
     if out.exists() and not overwrite:
         raise OutputExistsError(out, "--overwrite")
     state = torch.load(path, weights_only=True)
@@ -623,7 +626,7 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
     scores = {k: curve[f"{k}{key}"][-1] for k in ("train_voices", "valid_voices") if f"{k}{key}" in curve}
     meta = {"stage": "static", "steps": state["step"], "total_steps": state["step"],
             "lineage": [{"stage": "static", "steps": state["step"]}], "averaged": not raw,
-            "recipe": {"control": name, "variant": variant, "optim": {**OPTIM, **variant.get("optim", {})},
+            "recipe": {"control": name, "variant": variant, "optim": variant_optim(variant),
                        "data": "the recipe pack's dynamic mixer: clean task, batch of the curve, open corpus "
                                "training voices", "batch": curve.get("batch")},
             "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None,

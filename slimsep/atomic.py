@@ -61,6 +61,10 @@ def atomic_paths(paths: dict[str, Path], exclusive: bool = False) -> Iterator[di
 
 
 def _temporary(path: Path, suffix: str) -> Path:
+    """A new temporary file beside ``path``; SlimsepError if ``path`` is a folder, which a rename cannot replace
+    (caught here, before any writer spends its work on the file)."""
+    if path.is_dir():
+        raise SlimsepError(f"{path}: is a folder; give the file's path")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     return Path(tmp)

@@ -32,3 +32,12 @@ def test_json_reports_refuse_non_finite_numbers(tmp_path: Path) -> None:
     with pytest.raises(SlimsepError, match="not finite"):
         write_json_atomic(tmp_path / "r.json", {"budget": math.nan})
     assert not list(tmp_path.iterdir()), "nothing written, not even a temporary file"
+
+
+def test_a_folder_as_the_destination_is_a_clear_error_before_any_write(tmp_path: Path) -> None:
+    """A rename cannot replace a folder: refused up front (one line naming it), nothing written, folder kept."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(SlimsepError, match="out: is a folder"), atomic_path(folder) as tmp:
+        tmp.write_text("model")
+    assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["out"]

@@ -26,9 +26,7 @@ def dense_reference(model: DSN, width: float) -> DSN:
             value = value[:ffn]
         elif key.endswith("ff2.weight"):
             value = value[:, :ffn]
-        elif ".intra." in key and key.split(".")[-2:] in (["inp", "weight"], ["inp", "bias"]):
-            value = value[:ffn]
-        elif ".intra." in key and key.split(".")[-1] in ("depthwise", "depthwise_bias"):
+        elif ".intra." in key and key.endswith(("inp.weight", "inp.bias", "depthwise", "depthwise_bias")):
             value = value[:ffn]
         elif ".intra." in key and key.endswith("out.weight"):
             value = value[:, :ffn]
