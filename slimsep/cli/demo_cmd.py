@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"slimsep: fetching Debian's {PACKAGE} (~11 MB, once; cached in {cache_dir()})", file=sys.stderr,
               flush=True)
     separator = Separator.from_pretrained(args.model)
+    separator.check_budget(args.budget, "--budget")
     report = run_demo(separator, args.out, budget=args.budget)
     shares = ", ".join(f"{w}: {100 * s:.0f} %" for w, s in report["width_share"].items())
     print(f"model {report['model']}: SI-SDRi {report['si_sdri']:.1f} dB, SDRi {report['sdri']:.1f} dB, "

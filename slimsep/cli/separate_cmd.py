@@ -60,7 +60,6 @@ def as_cli(exc: SlimsepError) -> SlimsepError:
 def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
     from slimsep.inference.backends import check_device
-    from slimsep.inference.separator import check_budget
     from slimsep.inference.files import colliding_inputs
 
     check_device(args.device, "--device")
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend,
                                           threads=args.threads or 1, window=args.window, **fixed)
     separator.progress = not args.quiet
-    check_budget(args.budget, "--budget")
+    separator.check_budget(args.budget, "--budget")
     inputs, clashes = colliding_inputs(args.inputs)
     for message in clashes:
         print(f"slimsep: error: {message}", file=sys.stderr)

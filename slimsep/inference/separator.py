@@ -99,6 +99,16 @@ class Separator:
     def sample_rate(self) -> int:
         return self.cfg.sample_rate
 
+    def check_budget(self, budget: float, name: str = "budget") -> float:
+        """``check_budget``, and a budget above 0 must have gates to act on: at a fixed width (``--width``, a static
+        model, or one whose gates were never trained) it would be silently ignored, so it is a one-line
+        SlimsepError naming the option as the caller knows it."""
+        check_budget(budget, name)
+        if budget > 0 and self.width is not None:
+            raise SlimsepError(f"{name} {budget:g}: has no effect here, every chunk runs at width {self.width:g} "
+                               f"(--width, or a model without trained gates); drop {name}, or use a gated model")
+        return budget
+
     # ---- one window ---------------------------------------------------------------------------
     def _separate_window(self, audio: np.ndarray, sr: int, budget: float, downmix: Downmix,
                          source: str | Path = "<waveform>") -> WindowResult:
@@ -184,7 +194,7 @@ class Separator:
         samples, an input too short, a ``sample_rate`` that is not a positive finite number (Hz), a bad ``budget``,
         or estimates that are not finite.
         """
-        check_budget(budget)
+        self.check_budget(budget)
         check_sample_rate(sample_rate)
         audio = as_float_audio(waveform.detach().cpu().numpy() if hasattr(waveform, "detach") else waveform)
         audio = audio[:, None] if audio.ndim == 1 else audio
@@ -206,7 +216,7 @@ class Separator:
 
         ``protected``: other files that must never be overwritten (e.g. the other inputs of the same call).
         """
-        check_budget(budget)
+        self.check_budget(budget)
         path, outdir = Path(path), Path(outdir)
         info = validate_input(path)
         check_length(path, info.frames, info.samplerate, self.sample_rate, self.cfg.kernel_size)

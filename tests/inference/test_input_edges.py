@@ -126,3 +126,12 @@ def test_budget_only_ever_makes_the_gates_slimmer(tiny_model_file: Path) -> None
     gmacs = [r["gmac_per_s"] for r in spend]
     assert gmacs == sorted(gmacs, reverse=True), gmacs
     assert spend[-1]["width_share"]["0.125"] == 1.0
+
+
+def test_api_budget_at_a_fixed_width_is_refused(tiny_model_file: Path) -> None:
+    """The API names ``budget``; a budget of 0 at a fixed width is the normal static call and still runs."""
+    sep = Separator.from_pretrained(tiny_model_file, width=0.5)
+    audio = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    with pytest.raises(SlimsepError, match=r"^budget 1: has no effect here, every chunk runs at width 0.5"):
+        sep.separate(audio, 8000, budget=1.0)
+    assert sep.separate(audio, 8000)[0].shape == (2, 16000)

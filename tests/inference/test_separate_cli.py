@@ -147,3 +147,16 @@ def test_threads_below_one_is_one_line(tiny_model_file: Path, mixture_wav: Path,
                      "--threads", "0")
     assert code == 2 and "--threads 0: must be at least 1" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_budget_at_a_fixed_width_is_refused(tiny_model_file: Path, mixture_wav: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """At a fixed width no gate reads the budget: one line naming --budget, nothing written (it was ignored)."""
+    code, err = _run(capsys, str(mixture_wav), "--model", str(tiny_model_file), "--width", "0.5", "--budget", "2",
+                     "-o", str(tmp_path / "o"))
+    assert code == 2 and "--budget 2: has no effect" in err and "width 0.5" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    code, err = _run(capsys, str(mixture_wav), "--model", str(tiny_model_file), "--budget", "2",
+                     "-o", str(tmp_path / "gated"))
+    assert code == 0, err  # the gates read it
