@@ -1,7 +1,7 @@
 """Equal-budget recipe controls: named variants trained on the same mixtures, steps and seed, as learning curves.
 
-Each variant trains a static full-width separator from scratch (plain AdamW loop mirroring
-``slimsep.training.module``: linear warm-up then cosine decay, gradient-norm clipping, negative PIT SI-SDR) on one
+Each variant trains a static separator (at full width, or at the width it names) from scratch (plain AdamW loop
+mirroring ``slimsep.training.module``: linear warm-up then cosine decay, gradient-norm clipping, negative PIT SI-SDR) on one
 fixed list of dynamic-mixer training mixtures, and is scored every ``--eval-every`` steps by SI-SDRi on fixed
 mixtures of training voices and of validation voices (the open corpus's dynamic mixer on its "train" and "valid"
 speakers, other seeds). Results are appended per variant to ``<out>.json`` and drawn to ``<out>.png``, so variants
@@ -98,6 +98,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # the campaign's 0.9-1.1 validated +0.3 dB in CPU continuations, docs/data.md).
     "conv_clean_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0], "speakers": "clean"}},
     "conv_speed_full": {**_NEW, "model": {**_CONV}, "data": {"overlaps": [1.0], "speed": [0.8, 1.25]}},
+    # Static baselines of today's `small` for the campaign's trade-off curve (issue 27): conv_full's recipe, mixtures
+    # and seed, but the network trained alone at width 1/2 or 1/4 (every layer's sliced weights, as
+    # `stage: static` with `static.width`), so they compare with the DSN's stage 0 step for step.
+    "conv_full_w0.5": {**_NEW, "model": {**_CONV}, "width": 0.5, "data": {"overlaps": [1.0]}},
+    "conv_full_w0.25": {**_NEW, "model": {**_CONV}, "width": 0.25, "data": {"overlaps": [1.0]}},
     # The optimiser, not the data: the same network fitting a fixed pool of 64 training mixtures, drawn again and
     # again. A separator that learns normally memorises them (training SI-SDR far above the evaluation sets') within
     # a few hundred steps; one that cannot fit 64 mixtures is held back by its optimisation, not by the voices.
@@ -282,8 +287,10 @@ def build_net(variant: dict) -> torch.nn.Module:
     else:
         model = DSN(get_config(BASE_CONFIG, **{**BASE_MODEL, **variant.get("model", {})}))
 
+    width = float(variant.get("width", 1.0))  # a static baseline's width; the network runs only at it
+
     def forward(mix: torch.Tensor) -> torch.Tensor:
-        return model(mix, 1.0).estimates
+        return model(mix, width).estimates
     model.separate = forward
     return model
 
@@ -597,7 +604,8 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
 
     Why: a control trained from scratch is the first phase of a campaign network (issue 27), so its weights go on
     with ``slimsep train --set init_from=out``. The weights are the state's EMA (the average the campaign
-    evaluates) unless ``raw``. The metadata says stage "static" (full width only) with the control's steps as the
+    evaluates) unless ``raw``. The metadata says stage "static" at the variant's width (``recipe.static.width``, what
+    ``slimsep evaluate`` and ``separate`` run it at) with the control's steps as the
     lineage, the variant's recipe, and the last scores of the curve [dB SI-SDRi].
 
     Raises:
@@ -628,7 +636,8 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
             "lineage": [{"stage": "static", "steps": state["step"]}], "averaged": not raw,
             "recipe": {"control": name, "variant": variant, "optim": variant_optim(variant),
                        "data": "the recipe pack's dynamic mixer: clean task, batch of the curve, open corpus "
-                               "training voices", "batch": curve.get("batch")},
+                               "training voices", "batch": curve.get("batch"),
+                       "static": {"width": float(variant.get("width", 1.0))}},
             "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None,
             # the rate at the last step (a cool-down ends near 0) and, for states saved since 2026-12-06, the options
             "final_lr": state["sched"].get("_last_lr", [None])[0], "run_options": state.get("run_options", {})}

@@ -179,3 +179,27 @@ def test_a_control_can_perturb_the_speed_of_its_talkers(pack: Path) -> None:
     torch.testing.assert_close(mix, sources.sum(0), atol=1e-5, rtol=0)
     assert not torch.allclose(sources, plain[0][1], atol=1e-3)
     assert rc.VARIANTS["conv_speed_full"]["data"]["speed"] == [0.8, 1.25]
+
+
+@pytest.mark.slow
+def test_a_static_baseline_control_trains_and_exports_at_its_width(pack: Path, tmp_path: Path) -> None:
+    """``conv_full_w0.5`` trains only width 1/2's sliced weights, and its model file says so, so ``slimsep
+    evaluate`` and ``separate`` run it at 1/2 (``trained_width``), not at full width."""
+    from slimsep.evaluation.points import trained_width
+    from slimsep.models.serialization import load_model_and_metadata
+
+    ckpt = tmp_path / "ckpt"
+    _run("scripts/recipe_controls.py", "conv_full_w0.5", "--pack", str(pack), "--batch", "2", "--segment", "1.0",
+         "--eval-every", "1", "--steps", "1", "--ckpt-dir", str(ckpt), "--out", str(tmp_path / "rc"))
+    state = torch.load(ckpt / "conv_full_w0.5.pt", weights_only=True)
+    rc = _recipe_controls()
+    torch.manual_seed(0)  # the run's --seed default, so this is the network the run started from
+    fresh = rc.build_net(rc.VARIANTS["conv_full_w0.5"]).state_dict()
+    weight = "blocks.0.intra.0.inp.weight"  # [hidden, d_model]: width 1/2 uses the first half of each
+    half = fresh[weight].shape[0] // 2
+    assert not torch.equal(state["net"][weight][:half], fresh[weight][:half]), "the slice trained"
+    torch.testing.assert_close(state["net"][weight][half:], fresh[weight][half:])  # the rest never ran
+    out = tmp_path / "half.pt"
+    _run("scripts/recipe_controls.py", "conv_full_w0.5", "--ckpt-dir", str(ckpt), "--export", str(out), "--raw")
+    _, meta = load_model_and_metadata(out)
+    assert meta["stage"] == "static" and trained_width(meta) == 0.5
