@@ -542,8 +542,11 @@ def parse_args() -> argparse.Namespace:
                         help="also score an EMA of the weights with this decay, e.g. 0.999 (default: 0, none)")
     parser.add_argument("--cooldown", type=int, default=0, metavar="N",
                         help="constant schedule: fall linearly to 0 over the last N of --steps (warmup-stable-decay)")
-    parser.add_argument("--export", type=Path, default=None, metavar="MODEL",
-                        help="write one DSN variant's saved state (--ckpt-dir) as a slimsep model file and exit")
+    parser.add_argument("--export", type=Path, default=None, metavar="OUT.pt",
+                        help="write the saved state (in --ckpt-dir) of the one variant named as the positional "
+                             "argument as a float16 slimsep model file OUT.pt and exit: the EMA weights (the run "
+                             "needs --ema-decay; --raw for the raw ones), at the variant's width (conv_full_w0.5: "
+                             "1/2); slimsep variants only, not the asteroid peers dprnn_* and sudormrf_*")
     parser.add_argument("--raw", action="store_true", help="--export: the raw weights instead of their EMA")
     parser.add_argument("--overwrite", action="store_true", help="--export: replace an existing model file")
     parser.add_argument("--cache", type=Path, default=Path("runs/recipe_controls_cache"))

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "with --backend onnx onnxruntime's threads per graph call (default: 1)")
     p.add_argument("--budget", type=float, default=0.0,
                    help="trade quality for compute: larger values make the gates pick slimmer widths "
-                        "(default: %(default)s, the gates as trained)")
+                        "(default: %(default)s, the gates as trained); refused above 0 where no gate decides "
+                        "(--width, a static model)")
     p.add_argument("--width", type=float, default=None,
                    help="run every chunk at this width instead of letting the gates choose (default: the gates; "
                         "a static baseline runs at the width it was trained at)")

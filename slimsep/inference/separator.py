@@ -278,7 +278,7 @@ def check_budget(budget: float, name: str = "budget") -> float:
     """The gate budget must be a finite number >= 0 (docs/inference.md says what it does); one-line error naming
     it as the caller knows it (``budget`` for the API, ``--budget`` for the CLI)."""
     if not _finite(budget) or budget < 0:
-        raise SlimsepError(f"{name} {budget}: must be a finite number >= 0 (0: the gates' own choice)")
+        raise SlimsepError(f"{name} {budget:g}: must be a finite number >= 0 (0: the gates' own choice)")
     return budget
 
 
