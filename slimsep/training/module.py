@@ -45,6 +45,9 @@ class SeparationModule(L.LightningModule):
         # A plain list, not an attribute module: the compiled wrapper must not add keys to the state dict.
         self._compiled: list[Any] = [torch.compile(self.model)] if train_config.trainer.compile else []
         self._t0: float | None = None
+        # CPU seconds of this run (all threads of this process) spent in earlier processes (from the checkpoint it
+        # resumed) and where this process's own count starts; see cpu_seconds.
+        self._cpu_before, self._cpu_t0 = 0.0, time.process_time()
 
     # ---- forward ------------------------------------------------------------------------------
     def run_model(self, mix: torch.Tensor, widths: Any, **kwargs: Any) -> SeparationOutput:
@@ -210,6 +213,25 @@ class SeparationModule(L.LightningModule):
 
     def on_train_start(self) -> None:
         self._t0 = time.monotonic()
+        self._cpu_t0 = time.process_time()
+
+    # ---- CPU time ------------------------------------------------------------------------------
+    def cpu_seconds(self) -> float:
+        """CPU seconds this run has trained for, over every process that resumed it [s]: ``time.process_time``
+        (user + system time of all of this process's threads) since training started, plus what the checkpoint it
+        resumed from had counted. Why: a CPU campaign reports its curve against CPU hours (issue 27), which wall
+        time on a shared machine overstates. One rank's count under DDP."""
+        return self._cpu_before + time.process_time() - self._cpu_t0
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["cpu_seconds"] = self.cpu_seconds()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._cpu_before = float(checkpoint.get("cpu_seconds", 0.0))  # 0 for checkpoints from before the count
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self.log("val/cpu_hours", self.cpu_seconds() / 3600)
 
     def _time_fraction(self) -> float:
         """Share of ``trainer.max_time`` (seconds) used so far, for ``optim.schedule_by_time``; else 0."""

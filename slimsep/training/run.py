@@ -253,5 +253,5 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     extra = {"command": command, "best_checkpoint": chosen.name if chosen is not None else "",
              "selected_by": best.monitor if chosen is not None else "last step",
              "val_" + best.monitor.removeprefix("val/"): score,
-             **step_counts(cfg, run_dir, trainer.global_step)}
+             "cpu_hours": round(module.cpu_seconds() / 3600, 3), **step_counts(cfg, run_dir, trainer.global_step)}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

@@ -21,9 +21,10 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     """Write the newest intact checkpoint of ``run_dir`` as a model file ``out``; returns ``out``.
 
     The weights are the checkpoint's ``state_dict`` (the EMA when the run keeps one), float16 when ``half``. The
-    metadata carries the stage, the run's recipe (its ``config.yaml``), ``steps`` of this run and ``total_steps``
-    of the whole campaign (steps already in the run's ``init_from`` snapshot added), so a run continued from the
-    file keeps counting, and ``lineage``, the steps of every stage (:mod:`slimsep.training.lineage`).
+    metadata carries the stage, the run's recipe (its ``config.yaml``), the run's ``cpu_hours`` so far, ``steps``
+    of this run and ``total_steps`` of the whole campaign (steps already in the run's ``init_from`` snapshot added),
+    so a run continued from the file keeps counting, and ``lineage``, the steps of every stage
+    (:mod:`slimsep.training.lineage`).
 
     Raises:
         SlimsepError: ``run_dir`` has no intact checkpoint or no ``config.yaml``.
@@ -40,5 +41,11 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     ckpt = load_checkpoint(path)
     steps = int(ckpt.get("global_step", 0))
     meta = run_metadata(cfg, **step_counts(cfg, run_dir, steps), snapshot_of=path.name,
-                        averaged="current_model_state" in ckpt, notes=notes)
+                        averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt))
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)
+
+
+def cpu_hours(ckpt: dict) -> dict:
+    """``{"cpu_hours": h}``, the CPU time the run had trained for at this checkpoint
+    (``SeparationModule.cpu_seconds``), or nothing for a checkpoint from before that count."""
+    return {"cpu_hours": round(ckpt["cpu_seconds"] / 3600, 3)} if "cpu_seconds" in ckpt else {}

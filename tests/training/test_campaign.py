@@ -208,3 +208,25 @@ def test_a_resume_that_forgets_the_runs_options_says_which_ones(tmp_path: Path) 
     forgot = resume_notes(load_config(REPO / "configs" / "tiny_synthetic.yaml", CAMPAIGN), tmp_path)
     assert len(forgot) == 1 and "data.seconds (2.0 -> 1.0)" in forgot[0] and "optim.lr (0.003 -> 0.001)" in forgot[0]
     assert "repeat the run's --set options" in forgot[0]
+
+
+def test_cpu_hours_are_logged_and_carried_across_a_resume(tmp_path: Path) -> None:
+    """``val/cpu_hours`` grows with each validation and goes on from the checkpoint after ``--resume`` instead of
+    starting at 0 again; the checkpoint, the snapshot and ``model.pt`` carry it (issue 27's curve against CPU
+    hours)."""
+    import csv
+
+    from slimsep.training.snapshot import snapshot
+
+    run = tmp_path / "run"
+    _train(run, "trainer.max_steps=10")
+    first = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["cpu_seconds"]
+    _train(run, "trainer.max_steps=20", resume=True)
+    second = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["cpu_seconds"]
+    assert 0 < first < second
+    hours = [float(row["val/cpu_hours"]) for path in sorted(run.glob("logs/version_*/metrics.csv"))
+             for row in csv.DictReader(path.open()) if row.get("val/cpu_hours")]
+    assert len(hours) == 2 and 0 < hours[0] < hours[1] and hours[1] >= first / 3600
+    assert load_model_and_metadata(run / "model.pt")[1]["cpu_hours"] >= round(first / 3600, 3)
+    meta = load_model_and_metadata(snapshot(run, tmp_path / "snap.pt"))[1]
+    assert meta["cpu_hours"] == round(second / 3600, 3)
