@@ -1,0 +1,60 @@
+"""``scripts/campaign_curve.py``: a run folder's validations appended to the committed curve once, the stopping
+rule's gain per day, and the figure."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _script():  # noqa: ANN202 (the script as a module)
+    spec = importlib.util.spec_from_file_location("campaign_curve", REPO / "scripts" / "campaign_curve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_folder(root: Path) -> Path:
+    """Two logger versions as a resumed run leaves them: training rows without validation, a validation at
+    step 499 without CPU hours (an older process), then one at 999 with them."""
+    header = ["epoch", "step", "train/si_sdr_full", "val/si_sdri", "val/si_sdri_slimmest", "val/cpu_hours"]
+    rows = {0: [[0, 24, 1.0, "", "", ""], [0, 499, "", 2.95, 0.99, ""]],
+            1: [[1, 524, 1.2, "", "", ""], [1, 999, "", 3.21, 1.55, 0.5]]}
+    for version, lines in rows.items():
+        path = root / "run" / "logs" / f"version_{version}" / "metrics.csv"
+        path.parent.mkdir(parents=True)
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows([header, *lines])
+    return root / "run"
+
+
+def test_a_run_is_added_once_and_the_day_gain_follows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cc = _script()
+    table = tmp_path / "curve.csv"
+    with open(table, "w", newline="") as f:
+        writer = csv.DictWriter(f, cc.COLUMNS)
+        writer.writeheader()
+        writer.writerow({"network": "conv", "day": "5", "run": "runs/run", "stage": "slimmable",
+                         "campaign_step": "5134", "cpu_hours": "2.6", "cpu_hours_measured": "no",
+                         "val_full_db": "2.64", "val_slimmest_db": "0.14"})
+    run = _run_folder(tmp_path)
+    args = ["--csv", str(table), "--add", str(run), "--network", "conv", "--day", "6", "--steps-before", "5000",
+            "--cpu-hours-before", "3.0"]
+    assert cc.main([*args, "--out", str(tmp_path / "fig" / "curve")]) == 0
+    out = capsys.readouterr().out
+    assert "2 validation(s) added" in out and "| conv | 6 | +3.21 | +0.57 |" in out
+    assert (tmp_path / "fig" / "curve.png").stat().st_size > 10_000
+    rows = cc.read_rows(table)
+    assert [(r["campaign_step"], r["cpu_hours"], r["cpu_hours_measured"]) for r in rows[1:]] == [
+        ("5499", "", "no"), ("5999", "3.500", "yes")]
+    cc.main(args)
+    assert "0 validation(s) added" in capsys.readouterr().out and len(cc.read_rows(table)) == 3
+
+
+def test_a_folder_that_is_not_a_run_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="not a slimsep train run folder"):
+        _script().main(["--csv", str(tmp_path / "c.csv"), "--add", str(tmp_path), "--network", "x", "--day", "1"])
