@@ -157,11 +157,9 @@ def test_readme_separations_do_not_collide() -> None:
 
 
 def test_the_model_card_tells_every_stage_of_the_training() -> None:
-    import importlib.util
+    from tests.scripts import load_script
 
-    spec = importlib.util.spec_from_file_location("ship_model", REPO / "scripts" / "ship_model.py")
-    ship = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ship)
+    ship = load_script("ship_model")
     lineage = [{"stage": "static", "steps": 5394}, {"stage": "slimmable", "steps": 800}, {"stage": "gate", "steps": 300}]
     assert ship.training_history({"lineage": lineage})[-1] == (
         "Training history, every stage in order: static 5,394 steps, then slimmable 800 steps, then gate 300 steps.")

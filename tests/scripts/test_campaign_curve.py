@@ -3,19 +3,15 @@ rule's gain per day, and the figure."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.scripts import load_script
 
 
 def _script():  # noqa: ANN202 (the script as a module)
-    spec = importlib.util.spec_from_file_location("campaign_curve", REPO / "scripts" / "campaign_curve.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("campaign_curve")
 
 
 def _run_folder(root: Path) -> Path:

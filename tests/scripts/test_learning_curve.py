@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.data.conftest import mini_open_corpus  # noqa: F401 (a fixture)
+from tests.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,12 +53,7 @@ def test_learning_curve_prints_a_table_per_interval(pack: Path, tmp_path: Path) 
 
 
 def _recipe_controls():  # noqa: ANN202 (the script as a module)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("recipe_controls", REPO / "scripts" / "recipe_controls.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("recipe_controls")
 
 
 def test_a_control_can_draw_talkers_by_duration(pack: Path) -> None:
