@@ -1,8 +1,8 @@
 """Equal-budget recipe controls: named variants trained on the same mixtures, steps and seed, as learning curves.
 
-Each variant trains a static separator (at full width, or at the width it names) from scratch (plain AdamW loop
-mirroring ``slimsep.training.module``: linear warm-up then cosine decay, gradient-norm clipping, negative PIT SI-SDR) on one
-fixed list of dynamic-mixer training mixtures, and is scored every ``--eval-every`` steps by SI-SDRi on fixed
+Each variant trains a static separator (at full width, or at the width it names) from scratch (plain AdamW
+loop mirroring ``slimsep.training.module``: linear warm-up then cosine decay, gradient-norm clipping, negative PIT
+SI-SDR) on one fixed list of dynamic-mixer training mixtures, and is scored every ``--eval-every`` steps by SI-SDRi on fixed
 mixtures of training voices and of validation voices (the open corpus's dynamic mixer on its "train" and "valid"
 speakers, other seeds). Results are appended per variant to ``<out>.json`` and drawn to ``<out>.png``, so variants
 can be added in later calls. docs/training.md ("Recipe controls") has the results.
@@ -287,7 +287,7 @@ def build_net(variant: dict) -> torch.nn.Module:
     else:
         model = DSN(get_config(BASE_CONFIG, **{**BASE_MODEL, **variant.get("model", {})}))
 
-    width = float(variant.get("width", 1.0))  # a static baseline's width; the network runs only at it
+    width = variant_width(variant)
 
     def forward(mix: torch.Tensor) -> torch.Tensor:
         return model(mix, width).estimates
@@ -472,6 +472,11 @@ def variant_optim(variant: dict) -> dict:
     return {**OPTIM, **variant.get("optim", {})}
 
 
+def variant_width(variant: dict) -> float:
+    """The one width ``variant`` trains and runs at: a static baseline's ``width``, else full width."""
+    return float(variant.get("width", 1.0))
+
+
 def variant_batch(args: argparse.Namespace, variant: dict) -> int:
     """Mixtures per step: the variant's ``batch`` where it sets one (the batch-size controls), else ``--batch``. A
     smaller batch sees the same mixtures in the same order, over more steps."""
@@ -640,7 +645,7 @@ def export_model(names: list[str], ckpt_dir: Path | None, out: Path, raw: bool =
             "recipe": {"control": name, "variant": variant, "optim": variant_optim(variant),
                        "data": "the recipe pack's dynamic mixer: clean task, batch of the curve, open corpus "
                                "training voices", "batch": curve.get("batch"),
-                       "static": {"width": float(variant.get("width", 1.0))}},
+                       "static": {"width": variant_width(variant)}},
             "control_scores_db": scores, "cpu_s": curve["cpu_s"][-1] if curve["cpu_s"] else None,
             # the rate at the last step (a cool-down ends near 0) and, for states saved since 2026-12-06, the options
             "final_lr": state["sched"].get("_last_lr", [None])[0], "run_options": state.get("run_options", {})}

@@ -82,6 +82,12 @@ def run_metadata(cfg: TrainConfig, **extra: object) -> dict:
     return {"stage": cfg.stage, "recipe": json.loads(json.dumps(cfg.to_dict(), default=str)), **extra}
 
 
+def cpu_hours(seconds: float | None) -> dict:
+    """A model file's ``{"cpu_hours": h}`` from the CPU seconds a run had trained for
+    (``SeparationModule.cpu_seconds``), or nothing for a checkpoint from before that count (None)."""
+    return {} if seconds is None else {"cpu_hours": round(seconds / 3600, 3)}
+
+
 def wall_clock_limit(value: float | str | None) -> timedelta | str | None:
     """``trainer.max_time``: seconds (a number; YAML also reads ``1:30:00`` as one) or Lightning's "DD:HH:MM:SS".
 
@@ -253,5 +259,5 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     extra = {"command": command, "best_checkpoint": chosen.name if chosen is not None else "",
              "selected_by": best.monitor if chosen is not None else "last step",
              "val_" + best.monitor.removeprefix("val/"): score,
-             "cpu_hours": round(module.cpu_seconds() / 3600, 3), **step_counts(cfg, run_dir, trainer.global_step)}
+             **cpu_hours(module.cpu_seconds()), **step_counts(cfg, run_dir, trainer.global_step)}
     return export(module, cfg, run_dir / "model.pt", extra) if trainer.is_global_zero else run_dir / "model.pt"

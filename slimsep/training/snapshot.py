@@ -14,7 +14,7 @@ from slimsep.models import save_model
 from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
 from slimsep.training.config import load_config
 from slimsep.training.lineage import step_counts
-from slimsep.training.run import model_from_checkpoint, run_metadata
+from slimsep.training.run import cpu_hours, model_from_checkpoint, run_metadata
 
 
 def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
@@ -41,11 +41,5 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     ckpt = load_checkpoint(path)
     steps = int(ckpt.get("global_step", 0))
     meta = run_metadata(cfg, **step_counts(cfg, run_dir, steps), snapshot_of=path.name,
-                        averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt))
+                        averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt.get("cpu_seconds")))
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)
-
-
-def cpu_hours(ckpt: dict) -> dict:
-    """``{"cpu_hours": h}``, the CPU time the run had trained for at this checkpoint
-    (``SeparationModule.cpu_seconds``), or nothing for a checkpoint from before that count."""
-    return {"cpu_hours": round(ckpt["cpu_seconds"] / 3600, 3)} if "cpu_seconds" in ckpt else {}
