@@ -6,7 +6,7 @@ do not survive a new machine. Each session appends its run's validations and red
 
     python scripts/campaign_curve.py --add runs/campaign_conv_slim --network conv --day 6 --steps-before 5000 \\
         --cpu-hours-before 2.5
-    python scripts/campaign_curve.py --out docs/figures/campaign_curve
+    python scripts/campaign_curve.py --out docs/figures/campaign_curve.png
 
 ``--add`` reads ``val/si_sdri`` (full width), ``val/si_sdri_slimmest`` and, where logged, ``val/cpu_hours`` from
 the run's ``logs/version_*/metrics.csv``; a campaign step is the run's step plus ``--steps-before`` (the steps of
