@@ -51,7 +51,7 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 
 
 @register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
-                        "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps"))
+                        "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps", "noise_activities"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
@@ -59,7 +59,9 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     speaker_weighting (uniform|duration), speed_range ([low, high] speed factors), pitch_range ([low, high]
     semitones), gain_range ([low, high] dB per talker), mix_gain_range ([low, high] dB on the whole mixture) and
     overlaps (the talker-overlap ratios drawn from, default [1.0, 0.5, 0.25]; [1.0]: every mixture fully
-    overlapped, as in wsj0-2mix and Libri2Mix "min"); condition (one folder name, else all).
+    overlapped, as in wsj0-2mix and Libri2Mix "min") and noise_activities (sep_noisy: the shares of the mixture
+    the noise covers, drawn from, default [0.0, 0.5, 1.0]; [0.0, 0.0, 0.5, 1.0] makes half the mixtures clean);
+    condition (one folder name, else all).
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -73,7 +75,9 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
                                  speaker_weighting=spec.get("speaker_weighting", "uniform"),
                                  speed_range=spec.get("speed_range"), pitch_range=spec.get("pitch_range"),
                                  gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"),
-                                 overlaps=check_overlaps(spec.get("overlaps", (1.0, 0.5, 0.25))))
+                                 overlaps=check_ratios(spec.get("overlaps", (1.0, 0.5, 0.25)), "overlaps"),
+                                 activities=check_ratios(spec.get("noise_activities", (0.0, 0.5, 1.0)),
+                                                         "noise_activities", zero_ok=True))
     found = find_conditions(root, task=task, split=split)
     if spec.get("condition"):
         return found[spec["condition"]]
@@ -81,14 +85,16 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     return Subset(ConcatDataset(parts), interleaved_order([len(p) for p in parts]))
 
 
-def check_overlaps(values: Any) -> tuple[float, ...]:
-    """``data.overlaps``: a non-empty list of talker-overlap ratios in (0, 1]; else a one-line SlimsepError."""
+def check_ratios(values: Any, key: str, zero_ok: bool = False) -> tuple[float, ...]:
+    """``data.<key>``: a non-empty list of ratios in (0, 1] ([0, 1] with ``zero_ok``: a noise activity of 0 is a
+    clean mixture, an overlap of 0 is no mixture); else a one-line SlimsepError."""
     try:
         ratios = tuple(float(v) for v in values)
     except (TypeError, ValueError):
         ratios = ()
-    if not ratios or not all(0.0 < r <= 1.0 for r in ratios):
-        raise SlimsepError(f"config entry 'data.overlaps' must be a list of ratios in (0, 1], got {values!r}")
+    if not ratios or not all((0.0 <= r if zero_ok else 0.0 < r) and r <= 1.0 for r in ratios):
+        raise SlimsepError(f"config entry 'data.{key}' must be a list of ratios in {'[' if zero_ok else '('}0, 1], "
+                           f"got {values!r}")
     return ratios
 
 

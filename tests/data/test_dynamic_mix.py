@@ -67,6 +67,26 @@ def test_bad_overlaps_are_one_line_errors(mini_open_corpus: Path, bad: object) -
         build_dataset(spec, "train")
 
 
+def test_noise_activities_set_the_share_of_clean_mixtures(mini_open_corpus: Path) -> None:
+    """``data.noise_activities`` (the campaign's remedy for drifting from clean voices): [0.0] gives clean noisy-task
+    mixtures, equal to the clean task's; the default keeps one activity in three at 0."""
+    spec = {"corpus": "open", "root": str(mini_open_corpus), "task": "sep_noisy", "segment": 1.0, "n_items": 4}
+    assert build_dataset(spec, "train").activities == (0.0, 0.5, 1.0)
+    quiet = build_dataset({**spec, "noise_activities": [0.0]}, "train")
+    clean = build_dataset({**spec, "task": "sep_clean"}, "train")
+    for i in range(4):
+        torch.testing.assert_close(quiet[i][0], clean[i][0])
+    noisy = build_dataset({**spec, "noise_activities": [1.0]}, "train")
+    assert any(not torch.equal(noisy[i][0], clean[i][0]) for i in range(4))
+
+
+@pytest.mark.parametrize("bad", [[], [-0.5], [1.5], ["loud"], None])
+def test_bad_noise_activities_are_one_line_errors(mini_open_corpus: Path, bad: object) -> None:
+    spec = {"corpus": "open", "root": str(mini_open_corpus), "task": "sep_noisy", "noise_activities": bad}
+    with pytest.raises(SlimsepError, match=r"data.noise_activities.*\[0, 1\]"):
+        build_dataset(spec, "train")
+
+
 def test_a_loader_of_its_own_needs_no_files_on_disk(mini_open_corpus: Path) -> None:
     """The recipe controls' pack holds the audio in memory: its manifest paths name no files, so a dataset given
     its own loader skips the on-disk check (and reads through that loader)."""
