@@ -45,13 +45,34 @@ def training_history(meta: dict) -> list[str]:
     return ["", f"Training history, every stage in order: {describe_lineage(stages)}."] if stages else []
 
 
+def architecture(cfg: dict) -> str:
+    """The separator in a phrase: blocks, width, the layer types inside and across chunks, widths, sample rate."""
+    def layers(kind: str, n: int) -> str:
+        if kind == "conv":
+            return f"{n} conv layers (kernel {cfg.get('conv_kernel')})"
+        if kind == "lstm":
+            return f"{n} BiLSTM layers"
+        return f"{n} transformer layers ({cfg['n_heads']} heads)"
+    return (f"{cfg['n_blocks']} dual-path blocks, D={cfg['d_model']}; intra-chunk "
+            f"{layers(cfg.get('intra_type', 'transformer'), cfg.get('intra_layers', 1))}, inter-chunk "
+            f"{layers(cfg.get('inter_type', 'transformer'), cfg.get('inter_layers', 1))}; widths {cfg['widths']}, "
+            f"{cfg['sample_rate']} Hz")
+
+
+def gate_loss(gate: dict) -> str:
+    """The complexity loss the gates were trained with: its budget form (a target mean width) or lambda alone."""
+    if gate.get("target_cost") is not None:
+        return (f"the complexity loss in its budget form (target mean relative width {gate['target_cost']}, "
+                f"lambda = {gate.get('lambda')})")
+    return f"the complexity loss, lambda = {gate.get('lambda')}"
+
+
 def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
     """Markdown: what the model is, what it was trained on, how it scored, how to rebuild it."""
     recipe = meta.get("recipe", {})
     lines = [f"# Shipped model `{name}`", "",
-             f"`{cfg['name']}` DSN ({cfg['n_blocks']} dual-path blocks, D={cfg['d_model']}, {cfg['n_heads']} heads, "
-             f"widths {cfg['widths']}, {cfg['sample_rate']} Hz), gates trained with lambda = "
-             f"{recipe.get('gate', {}).get('lambda')} on top of the stage-1 network `{portable(str(recipe.get('init_from')))}`.", "",
+             f"`{cfg['name']}` DSN ({architecture(cfg)}), gates trained with {gate_loss(recipe.get('gate', {}))} on "
+             f"top of the stage-1 network `{portable(str(recipe.get('init_from')))}`.", "",
              f"Training command of the last stage: `{portable(meta.get('command', ''))}` ({meta.get('steps')} steps); "
              f"full pipeline: `{meta['reproduce']}`.", *training_history(meta), "", "## Data", "",
              f"Open corpus (`slimsep data open-corpus`), task `{meta['data']['task']}`; speakers per split:", ""]

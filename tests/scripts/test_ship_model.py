@@ -1,0 +1,20 @@
+"""``scripts/ship_model.py``: the model card says what the shipped network is and how its gates were trained."""
+from __future__ import annotations
+
+from slimsep.models import get_config
+from tests.scripts import load_script
+
+
+def test_card_names_the_layer_types_and_the_gate_loss_form() -> None:
+    """The card once called every network a transformer ("8 heads") and every gate run "lambda = ...", which was
+    wrong for the conv `small` and for gates trained in the budget form."""
+    ship = load_script("ship_model")
+    meta = {"recipe": {"init_from": "snapshots/s1.pt", "gate": {"lambda": 50.0, "target_cost": 0.75}},
+            "command": "slimsep train", "steps": 300, "reproduce": "scripts/reproduce_campaign.sh",
+            "data": {"task": "sep_noisy", "splits": {}}}
+    card = ship.model_card("default", meta, get_config("small").to_dict())
+    assert "intra-chunk 4 conv layers (kernel 5), inter-chunk 2 transformer layers (2 heads)" in card
+    assert "budget form (target mean relative width 0.75, lambda = 50.0)" in card
+    plain = ship.model_card("default", {**meta, "recipe": {"gate": {"lambda": 0.5}}},
+                            get_config("small_transformer").to_dict())
+    assert "intra-chunk 2 transformer layers (8 heads)" in plain and "complexity loss, lambda = 0.5" in plain
