@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# How the shipped default model of 2026-11-30 was made: the previous default (2026-11, git a760348) continued on
-# open corpus v2 on a 2-core CPU, no GPU. Four runs, about 3 h of one core in all:
+# How the default model shipped on 2026-11-30 (evening; superseded on 2026-12-06, docs/results_2026-11-30b.md)
+# was made: the previous default (2026-11, git a760348) continued on open corpus v2 on a 2-core CPU, no GPU.
+# Four runs, about 3 h of one core in all:
 #   1. static full width, 400 steps of batch 4 x 3 s (the v2 arm of the corpus A/B, docs/data.md);
 #   2. stage 1 (slimmable, sandwich rule) from it, 1234 steps of batch 4 on clean mixtures, speed perturbation
 #      0.9-1.1, stopped by an 80-minute wall clock (optim.schedule_by_time: the learning rate still reaches its floor);
@@ -86,5 +87,5 @@ slimsep evaluate --model "$RUNS/ship_gate_l0.5/model.pt" --budget 0 2 --width 1 
 slimsep evaluate --model "$RUNS/ship_gate_l0.5/model.pt" --budget 0 --width 1 --data "$CORPUS" --split test \
   --limit 20 --task sep_clean --threads 1 -o "$RUNS/test_clean_new"
 python scripts/ship_model.py "$RUNS/s1n_gate_l0.5_s1/model.pt" --name default \
-  --results "$RUNS/test_noisy_s4/summary.json" --notes docs/results_src/training_notes.md \
+  --results "$RUNS/test_noisy_s4/summary.json" --notes docs/results_src/training_notes_2026-11-30b.md \
   --reproduce scripts/continue_default_cpu.sh

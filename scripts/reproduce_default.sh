@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild the shipped default model and its published results from nothing but Debian's archive:
+# Rebuild the 2026-11 default model (docs/results_2026-11.md; superseded, today's default comes from
+# scripts/reproduce_campaign.sh) and its published results from nothing but Debian's archive:
 # open corpus -> static baselines -> stage 1 (slimmable, from static width 1) -> stage 2 gates per lambda ->
 # evaluation -> ship.
 # As run for the shipped model: the static baselines and stage 1 on one H100 (about 25 min in all, the three
@@ -58,5 +59,5 @@ slimsep evaluate --model "${models[@]}" "$RUNS/small_slimmable/model.pt" "$RUNS"
 # results page. The shipped gates are the step-300 checkpoint of their run, chosen by validation SI-SDRi; gate runs
 # are now chosen by the validation loss, so a rerun may pick step 600 (checkpoints/best-*.ckpt keeps both).
 python scripts/ship_model.py "$RUNS/small_gate_${DEFAULT_GATE:-hot_q4_l8}/model.pt" --name default \
-  --results "$RUNS/report/summary.json" --notes docs/results_src/training_notes.md
+  --results "$RUNS/report/summary.json"
 python scripts/results_page.py "$RUNS/report" --corpus "$CORPUS" --intro docs/results_src/intro.md -o docs/results.md
