@@ -54,13 +54,15 @@ def run_validations(run: Path) -> list[dict[str, float]]:
 
 
 def new_rows(run: Path, network: str, day: int, stage: str, steps_before: int, cpu_before: float,
-             known: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Rows for the validations of ``run`` that the CSV does not hold yet (same network and campaign step)."""
+             known: list[dict[str, str]], through_step: int | None = None) -> list[dict[str, str]]:
+    """Rows for the validations of ``run`` that the CSV does not hold yet (same network and campaign step), up to
+    the run's step ``through_step`` when given (a run that went on after a day's end: its later validations
+    belong to the next day's ``--add``)."""
     have = {(r["network"], int(r["campaign_step"])) for r in known}
     rows = []
     for v in run_validations(run):
         step = v["step"] + steps_before
-        if (network, step) in have:
+        if (network, step) in have or (through_step is not None and v["step"] > through_step):
             continue
         hours = v.get("val/cpu_hours")
         rows.append({"network": network, "day": str(day), "run": f"runs/{run.name}", "stage": stage,
@@ -132,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps-before", type=int, default=0, help="--add: steps of the stages before this run")
     p.add_argument("--cpu-hours-before", type=float, default=0.0,
                    help="--add: CPU hours of the stages before this run (added to its logged val/cpu_hours)")
+    p.add_argument("--through-step", type=int, metavar="STEP",
+                   help="--add: only the run's validations up to this step of the run (the rest belong to a later day)")
     p.add_argument("--out", type=Path, help="draw the figure to OUT.png")
     args = p.parse_args(argv)
     rows = read_rows(args.csv)
     if args.add:
         if not args.network or args.day is None:
             p.error("--add needs --network and --day")
-        added = new_rows(args.add, args.network, args.day, args.stage, args.steps_before, args.cpu_hours_before, rows)
+        added = new_rows(args.add, args.network, args.day, args.stage, args.steps_before, args.cpu_hours_before, rows,
+                         args.through_step)
         rows += added
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="") as f:

@@ -51,6 +51,20 @@ def test_a_run_is_added_once_and_the_day_gain_follows(tmp_path: Path, capsys: py
     assert "0 validation(s) added" in capsys.readouterr().out and len(cc.read_rows(table)) == 3
 
 
+def test_through_step_leaves_later_validations_to_the_next_day(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A run that went on after a session's end: its later validation joins the next day, so each day's gain
+    counts only what that day trained."""
+    cc = _script()
+    table, run = tmp_path / "curve.csv", _run_folder(tmp_path)
+    args = ["--csv", str(table), "--add", str(run), "--network", "conv", "--steps-before", "5000"]
+    cc.main([*args, "--day", "6", "--through-step", "500"])
+    assert [r["campaign_step"] for r in cc.read_rows(table)] == ["5499"]
+    cc.main([*args, "--day", "7"])
+    assert [(r["day"], r["campaign_step"]) for r in cc.read_rows(table)] == [("6", "5499"), ("7", "5999")]
+    assert "| conv | 7 | +3.21 | +0.26 |" in capsys.readouterr().out
+
+
 def test_a_folder_that_is_not_a_run_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not a slimsep train run folder"):
         _script().main(["--csv", str(tmp_path / "c.csv"), "--add", str(tmp_path), "--network", "x", "--day", "1"])
