@@ -38,6 +38,19 @@ def data_description(recipe: dict) -> dict:
                        for k, v in info.get("splits", {}).items()}}
 
 
+def portable_metadata(meta: dict, network: str) -> dict:
+    """The file's metadata as users read it: the training machine's folders written as README's ``runs/`` and
+    ``corpus``, and, where the network came from ``init_from``, the recipe's unused ``model`` entry (the config's
+    default, e.g. ``tiny``) replaced by the network's own name."""
+    recipe = dict(meta.get("recipe", {}))
+    if recipe.get("data", {}).get("root") is not None:
+        recipe["data"] = {**recipe["data"], "root": portable(str(recipe["data"]["root"]))}
+    if recipe.get("init_from"):
+        recipe["init_from"] = portable(str(recipe["init_from"]))
+        recipe["model"] = {"name": network, "overrides": {}}
+    return {**meta, "recipe": recipe, "command": portable(meta.get("command", ""))}
+
+
 def training_history(meta: dict) -> list[str]:
     """The card's line on the steps of every stage (the file's ``lineage``, slimsep.training.lineage); none for
     files from before it."""
@@ -111,6 +124,7 @@ def main() -> None:
     if args.results:
         meta["test_results"] = results_for(args.results, args.model.parent.name)
     meta["reproduce"] = args.reproduce
+    meta = portable_metadata(meta, model.cfg.name)
     target = save_model(model, pretrained_dir() / f"{args.name}.pt", metadata=meta, half=True)
     notes = args.notes.read_text() if args.notes else ""
     write_text_atomic(target.with_suffix(".md"), model_card(args.name, meta, model.cfg.to_dict(), notes))

@@ -43,7 +43,6 @@ def run_demo(separator: Separator, out: Path, budget: float = 0.0) -> dict:
     for k in range(2):
         write_audio(out / f"reference{k + 1}.wav", refs[k], separator.sample_rate)
         write_audio(out / f"estimate{k + 1}.wav", est[k], separator.sample_rate)
-    report = {**{k: round(v, 2) for k, v in scores.items()}, "sources": list(TALKERS),
-              **{k: v for k, v in report.items() if k != "widths_over_time"}}
+    report = {**{k: round(v, 2) for k, v in scores.items()}, "sources": list(TALKERS), **report}
     write_json_atomic(out / "report.json", report, indent=2)
     return report

@@ -3,6 +3,7 @@ and the first fetch says what it is doing."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -36,4 +37,7 @@ def test_demo_from_a_hand_saved_deb_announces_the_fetch(tmp_path: Path, monkeypa
     assert main(args) == 0
     assert ("fetching Debian's codec2-examples" in capsys.readouterr().err) != quiet
     assert np.isfinite(sf.read(tmp_path / "demo" / "estimate1.wav")[0]).all()
+    report = json.loads((tmp_path / "demo" / "report.json").read_text())
+    # The timeline's column names came without the timeline: both are written, as by `slimsep separate`.
+    assert len(report["widths_over_time"][0]) == len(report["widths_over_time_columns"]) == 2
     assert main(args) == 0 and "fetching" not in capsys.readouterr().err  # cached: nothing to announce

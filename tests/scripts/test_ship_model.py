@@ -18,3 +18,14 @@ def test_card_names_the_layer_types_and_the_gate_loss_form() -> None:
     plain = ship.model_card("default", {**meta, "recipe": {"gate": {"lambda": 0.5}}},
                             get_config("small_transformer").to_dict())
     assert "intra-chunk 2 transformer layers (8 heads)" in plain and "complexity loss, lambda = 0.5" in plain
+
+
+def test_shipped_metadata_names_no_folder_of_the_training_machine() -> None:
+    ship = load_script("ship_model")
+    meta = {"command": "slimsep train -o /work/runs/gate --set data.root=/work/data/open_corpus_v2",
+            "recipe": {"model": {"name": "tiny"}, "init_from": "/work/runs/s1/model.pt",
+                       "data": {"corpus": "open", "root": "/work/data/open_corpus_v2"}}}
+    out = ship.portable_metadata(meta, "small")
+    assert "/work" not in str(out) and out["command"] == "slimsep train -o runs/gate --set data.root=corpus"
+    assert out["recipe"]["model"]["name"] == "small" and out["recipe"]["data"]["root"] == "corpus"
+    assert meta["recipe"]["data"]["root"].startswith("/work")  # the run's own metadata is left as it was
