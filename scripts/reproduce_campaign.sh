@@ -32,8 +32,10 @@ for variant in conv_full conv_full_w0.5 conv_full_w0.25; do
 done
 
 # Stage 1 on the noisy task, from the width-1 network; the EMA snapshot is what the gates and evaluation use.
+# The default of 2026-12-06 had one clean mixture in three (NOISE_ACTIVITIES); the config now has one in two.
 slimsep train --config configs/small_open_campaign_slimmable.yaml -o "$RUNS/campaign_conv_slim" "${set_data[@]}" \
-  --set init_from="$RUNS/conv_full.pt" --set trainer.max_steps="$STAGE1_STEPS"
+  --set init_from="$RUNS/conv_full.pt" --set trainer.max_steps="$STAGE1_STEPS" \
+  --set data.noise_activities="${NOISE_ACTIVITIES:-[0.0,0.5,1.0]}"
 slimsep snapshot "$RUNS/campaign_conv_slim" -o "$RUNS/campaign_conv_slimmable.pt" --overwrite
 
 # Gates with the complexity loss in its budget form (mean relative width GATE_TARGET), on the frozen stage 1.
