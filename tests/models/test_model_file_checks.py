@@ -95,7 +95,16 @@ def test_half_precision_files_carry_a_checksum_and_load(tmp_path: Path) -> None:
     assert load_model(path).cfg.name == "tiny"
 
 
-def test_the_shipped_default_has_no_checksum_and_still_loads() -> None:
+def test_a_file_from_before_checksums_still_loads(tmp_path: Path) -> None:
+    """The defaults shipped until 2026-11-30 had no checksum; such files load, checked by the other checks only."""
+    path = save_model(DSN(get_config("tiny")), tmp_path / "old.pt", half=True)
+    payload = torch.load(path, weights_only=True)
+    payload.pop("checksum")
+    torch.save(payload, path)
+    assert load_model(path).cfg.name == "tiny"
+
+
+def test_the_shipped_default_carries_a_checksum_and_loads() -> None:
     path = resolve(None)
-    assert "checksum" not in torch.load(path, weights_only=True)
+    assert torch.load(path, weights_only=True)["checksum"]["algorithm"] == "sha256"
     assert load_model(path).cfg.sample_rate == 8000
