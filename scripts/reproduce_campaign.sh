@@ -15,12 +15,13 @@ cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-corpus}
 RUNS=${RUNS:-runs}
 STAGE1_STEPS=${STAGE1_STEPS:-3000}
-GATE_TARGET=${GATE_TARGET:-0.5}
+GATE_TARGET=${GATE_TARGET:-0.75}  # the shipped default's gates
 CKPT="$RUNS/controls/ckpt"
 set_data=(--set data.root="$CORPUS")
 
 [ -f "$CORPUS/summary.json" ] || slimsep data open-corpus -o "$CORPUS"
-[ -d "$RUNS/recipe_pack" ] || python scripts/recipe_controls.py --make-pack --corpus "$CORPUS" --pack "$RUNS/recipe_pack"
+[ -d "$RUNS/recipe_pack" ] \
+  || python scripts/recipe_controls.py --make-pack --corpus "$CORPUS" --pack "$RUNS/recipe_pack"
 
 # The clean full-width phase: 5,000 steps of batch 4 x 4 s on fully overlapped clean mixtures, bf16 autocast, EMA
 # 0.999, a 1,000-step cool-down; the same mixtures and seed at widths 1, 1/2 and 1/4 (each resumes from CKPT).
@@ -58,5 +59,6 @@ slimsep evaluate --model "$RUNS/campaign_conv_gate/model.pt" "$RUNS"/campaign_st
 
 if [ "${SHIP:-0}" = 1 ]; then
   python scripts/ship_model.py "$RUNS/campaign_conv_gate/model.pt" --name default \
-    --results "$RUNS/report_campaign/summary.json" --reproduce scripts/reproduce_campaign.sh
+    --results "$RUNS/report_campaign/summary.json" --notes docs/results_src/training_notes.md \
+    --reproduce scripts/reproduce_campaign.sh
 fi
