@@ -39,6 +39,16 @@ from slimsep.yaml_file import read_yaml
 log = logging.getLogger(__name__)
 
 
+def resumed_model_config(ckpt_path: Path) -> dict:
+    """The network a resumed run continues: the one its checkpoint holds. Not ``init_from`` read again: the campaign
+    points a config's ``init_from`` at each new day's snapshot, which may be another architecture than the run in
+    the folder (a resume then failed inside torch on mismatched shapes), and on a new machine it may be gone."""
+    hparams = load_checkpoint(ckpt_path).get("hyper_parameters", {})
+    if "model_config" not in hparams:
+        raise SlimsepError(f"{ckpt_path}: damaged checkpoint (no model_config in its hyper_parameters)")
+    return dict(hparams["model_config"])
+
+
 def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     """(model config dict, state dict to start from) for a fresh run.
 
@@ -233,9 +243,9 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     L.seed_everything(cfg.seed, workers=True)
     # Read the starting weights and the data before the run folder exists: a bad init_from or data option is a
     # one-line error that leaves no half-made run behind.
-    model_config, state = initial_weights(cfg)
+    model_config, state = initial_weights(cfg) if start is None else (resumed_model_config(start), None)
     module = SeparationModule(model_config, cfg)
-    if state is not None and not resume:
+    if state is not None:
         module.model.load_state_dict(state)
     if data is None:
         data = SeparationDataModule(cfg.data, cfg.loader.batch_size, data_workers(cfg), cfg.seed)

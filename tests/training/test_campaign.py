@@ -230,3 +230,17 @@ def test_cpu_hours_are_logged_and_carried_across_a_resume(tmp_path: Path) -> Non
     assert load_model_and_metadata(run / "model.pt")[1]["cpu_hours"] >= round(first / 3600, 3)
     meta = load_model_and_metadata(snapshot(run, tmp_path / "snap.pt"))[1]
     assert meta["cpu_hours"] == round(second / 3600, 3)
+
+
+def test_resume_continues_the_folders_network_whatever_init_from_now_names(tmp_path: Path) -> None:
+    """The campaign points a config's ``init_from`` at each day's snapshot; resuming a run that started from another
+    architecture used to build that snapshot's network and fail inside torch on mismatched shapes."""
+    from slimsep.models import DSN, get_config
+    from slimsep.models.serialization import save_model
+    other = save_model(DSN(get_config("tiny", ffn_dim=96)), tmp_path / "other.pt")
+    run = tmp_path / "run"
+    _train(run, "trainer.max_steps=10")
+    _train(run, "trainer.max_steps=20", f"init_from={other}", resume=True)
+    resumed, _ = load_model_and_metadata(run / "model.pt")
+    assert resumed.cfg.ffn_dim == get_config("tiny").ffn_dim
+    assert torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["global_step"] == 20
