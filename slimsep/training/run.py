@@ -187,11 +187,26 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = N
     return trainer, best
 
 
+NETWORK_KEYS = ("init_from ", "model.")
+
+
+def write_run_config(cfg: TrainConfig, run_dir: Path, resumed: bool) -> None:
+    """The run's ``config.yaml``. A resume keeps the ``init_from`` and ``model`` the run started with: its network
+    is the checkpoint's, so whatever a resume's config names there would misstate where the run came from."""
+    saved = run_dir / "config.yaml"
+    config = cfg.to_dict()
+    if resumed and saved.is_file():
+        old = read_yaml(saved)
+        config.update({k: old[k] for k in ("init_from", "model") if k in old})
+    saved.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
 def resume_notes(cfg: TrainConfig, run_dir: Path) -> list[str]:
     """A note when a resume's config differs from the one the run folder saved (a cool-down branch does so on
     purpose; a forgotten ``--set`` does not)."""
     saved = run_dir / "config.yaml"
     moved = config_differences(read_yaml(saved), cfg) if saved.is_file() else []
+    moved = [m for m in moved if not m.startswith(NETWORK_KEYS)]  # the checkpoint decides the network
     return [f"this resume's config differs from {saved} in {', '.join(moved)}; --resume does not reread that "
             "file, so repeat the run's --set options unless the change is meant"] if moved else []
 
@@ -253,7 +268,7 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     check_sample_rate(data.train_set, model_config["sample_rate"], "the training data")
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    write_run_config(cfg, run_dir, resumed=start is not None)
     record_prior_steps(cfg, run_dir)
     stop = StopOnSignal()
     trainer, best = build_trainer(cfg, run_dir, stop)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from slimsep.models.serialization import load_model_and_metadata
 from slimsep.training import load_config, train
@@ -197,8 +198,6 @@ def test_a_folder_from_before_the_lineage_counts_its_own_stage(tmp_path: Path) -
 
 def test_a_resume_that_forgets_the_runs_options_says_which_ones(tmp_path: Path) -> None:
     """--resume reads the config it is given, not the folder's: a forgotten --set is named, a repeated one is not."""
-    import yaml
-
     from slimsep.training.run import resume_notes
 
     given = [*CAMPAIGN, "data.seconds=2.0", "optim.lr=3e-3"]
@@ -241,6 +240,7 @@ def test_resume_continues_the_folders_network_whatever_init_from_now_names(tmp_p
     run = tmp_path / "run"
     _train(run, "trainer.max_steps=10")
     _train(run, "trainer.max_steps=20", f"init_from={other}", resume=True)
+    assert yaml.safe_load((run / "config.yaml").read_text())["init_from"] is None  # where the run came from
     resumed, _ = load_model_and_metadata(run / "model.pt")
     assert resumed.cfg.ffn_dim == get_config("tiny").ffn_dim
     assert torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["global_step"] == 20
