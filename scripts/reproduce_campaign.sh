@@ -5,7 +5,8 @@
 #   -> stage 1 (slimmable, sandwich rule, noisy task) -> gates (budget form) -> static baselines continued on
 #   stage 1's data for as many steps -> evaluation on the nine test conditions -> ship.
 # The campaign itself ran stage 1 across sessions with --resume; STAGE1_STEPS is where the shipped snapshot was
-# taken (its `lineage` says so). CPU time on one thread of the project's machine: about 1.8 s per full-width step
+# taken (its `lineage` says so), and FORK_STEP where its noise draw went from one clean mixture in three to one in
+# two (docs/training.md, day 7). CPU time on one thread of the project's machine: about 1.8 s per full-width step
 # (2.5 h for the phase; 1.0 and about 0.7 s at widths 1/2 and 1/4), 3.9 s per stage-1 step, about 15 minutes for the
 # gates; docs/training.md has the measured CPU hours of each stage.
 # Set CORPUS and RUNS to relocate, STAGE1_STEPS and GATE_TARGET to change the operating point; SHIP=1 replaces
@@ -14,8 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-corpus}
 RUNS=${RUNS:-runs}
-STAGE1_STEPS=${STAGE1_STEPS:-3000}
-GATE_TARGET=${GATE_TARGET:-0.75}  # the shipped default's gates
+STAGE1_STEPS=${STAGE1_STEPS:-4500}
+FORK_STEP=${FORK_STEP:-3100}
+GATE_TARGET=${GATE_TARGET:-0.8125}  # the shipped default's gates
 CKPT="$RUNS/controls/ckpt"
 set_data=(--set data.root="$CORPUS")
 
@@ -32,22 +34,28 @@ for variant in conv_full conv_full_w0.5 conv_full_w0.25; do
   python scripts/recipe_controls.py "$variant" --ckpt-dir "$CKPT" --export "$RUNS/$variant.pt" --overwrite
 done
 
+# Two phases of one noisy run (the second resumes the first: optimizer, EMA and step kept): FORK_STEP steps with
+# one clean mixture in three, then up to STAGE1_STEPS with the config's one in two.
+noisy_run() {  # noisy_run CONFIG FOLDER START [--set ...]: both phases of one noisy run
+  local config=$1 out=$2 start=$3; shift 3
+  slimsep train --config "$config" -o "$out" "${set_data[@]}" --set init_from="$start" "$@" \
+    --set trainer.max_steps="$FORK_STEP" --set data.noise_activities=[0.0,0.5,1.0]
+  slimsep train --config "$config" -o "$out" "${set_data[@]}" --set init_from="$start" "$@" \
+    --set trainer.max_steps="$STAGE1_STEPS" --set data.noise_activities=[0.0,0.0,0.5,1.0] --resume
+}
+
 # Stage 1 on the noisy task, from the width-1 network; the EMA snapshot is what the gates and evaluation use.
-# The default of 2026-12-06 had one clean mixture in three (NOISE_ACTIVITIES); the config now has one in two.
-slimsep train --config configs/small_open_campaign_slimmable.yaml -o "$RUNS/campaign_conv_slim" "${set_data[@]}" \
-  --set init_from="$RUNS/conv_full.pt" --set trainer.max_steps="$STAGE1_STEPS" \
-  --set data.noise_activities="${NOISE_ACTIVITIES:-[0.0,0.5,1.0]}"
+noisy_run configs/small_open_campaign_slimmable.yaml "$RUNS/campaign_conv_slim" "$RUNS/conv_full.pt"
 slimsep snapshot "$RUNS/campaign_conv_slim" -o "$RUNS/campaign_conv_slimmable.pt" --overwrite
 
 # Gates with the complexity loss in its budget form (mean relative width GATE_TARGET), on the frozen stage 1.
 slimsep train --config configs/small_open_campaign_gate.yaml -o "$RUNS/campaign_conv_gate" "${set_data[@]}" \
   --set init_from="$RUNS/campaign_conv_slimmable.pt" --set gate.target_cost="$GATE_TARGET"
 
-# Static baselines: each width's clean network continued alone on stage 1's data for STAGE1_STEPS steps.
+# Static baselines: each width's clean network continued alone on stage 1's data, in the same two phases.
 for w in 1.0 0.5 0.25; do
   start="$RUNS/conv_full_w$w.pt"; [ "$w" = 1.0 ] && start="$RUNS/conv_full.pt"
-  slimsep train --config configs/small_open_campaign_static.yaml -o "$RUNS/campaign_static_w$w" "${set_data[@]}" \
-    --set static.width="$w" --set init_from="$start" --set trainer.max_steps="$STAGE1_STEPS"
+  noisy_run configs/small_open_campaign_static.yaml "$RUNS/campaign_static_w$w" "$start" --set static.width="$w"
 done
 
 # Every operating point on the nine test conditions (noisy mixtures; na0 is the clean mixture), one thread:
