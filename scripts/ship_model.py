@@ -96,8 +96,9 @@ def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
                          f"{' and FOTAQ voices' if any(s.startswith('fotaq_P') for s in info['speakers']) else ''})")
     counts = sorted({int(per["all"]["n"]) for per in meta.get("test_results", {}).values() if "n" in per["all"]})
     lines += ["", "## Test results (held-out speakers, all nine conditions pooled)", "",
-              f"{'/'.join(map(str, counts)) or 'All'} mixtures of two held-out voices, overlap 100/50/25 % x noise "
-              "activity 0/50/100 % (na0 is the clean mixture), one CPU thread per evaluation.", "",
+              f"{'/'.join(map(str, counts)) or 'All'} mixtures, each of two talkers from the test split's held-out "
+              "voices, overlap 100/50/25 % x noise activity 0/50/100 % (na0 is the clean mixture), one CPU thread "
+              "per evaluation.", "",
               "| operating point | SI-SDRi [dB] | SDRi [dB] | GMAC/s | CPU ms/s |", "|---|---:|---:|---:|---:|"]
     for label, per in meta.get("test_results", {}).items():
         a = per["all"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from slimsep.errors import OutputExistsError, SlimsepError
 
@@ -73,7 +74,17 @@ def run(args: argparse.Namespace) -> int:
     inputs, clashes = colliding_inputs(args.inputs)
     for message in clashes:
         print(f"slimsep: error: {message}", file=sys.stderr)
-    failures = len(clashes)
+    created = not args.outdir.exists()
+    try:
+        return _separate_all(separator, inputs, args, failures=len(clashes))
+    finally:  # a run stopped (SIGTERM, Ctrl-C) before its first output leaves no empty folder of its own behind
+        if created and args.outdir.is_dir() and not any(args.outdir.iterdir()):
+            args.outdir.rmdir()
+
+
+def _separate_all(separator: Any, inputs: list[Path], args: argparse.Namespace, failures: int) -> int:
+    """Separate each input into ``args.outdir``; one input's failure is one line and the others go on. Returns the
+    exit code: 1 if any input failed."""
     for path in inputs:
         try:
             outs = separator.separate_file(path, args.outdir, budget=args.budget, overwrite=args.overwrite,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,16 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise SlimsepError(f"{path}: model file does not exist")
+    if not zipfile.is_zipfile(path):  # torch.save's archive; torch's own errors for other files are riddles
+        raise ModelFileError(f"{path}: not a slimsep model file (not a torch.save archive: another format, or "
+                             "a copy cut short)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise ModelFileError(f"{path}: refused to load: the file contains objects other than tensors and "
-                           f"plain data ({first_line(exc)})") from None
+    except pickle.UnpicklingError:  # torch's text goes on to suggest weights_only=False: never do that here
+        raise ModelFileError(f"{path}: refused to load: the file holds Python objects other than tensors and plain "
+                             "data, and slimsep never runs code from a model file") from None
     except Exception as exc:  # noqa: BLE001 - a damaged zip or pickle raises many types, each one line here
-        raise ModelFileError(f"{path}: not a readable slimsep model file ({first_line(exc)})") from None
+        raise ModelFileError(f"{path}: damaged model file ({type(exc).__name__}: {first_line(exc)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a slimsep model file (missing format marker)")
     if payload.get("format_version", 0) > FORMAT_VERSION:

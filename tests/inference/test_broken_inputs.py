@@ -194,3 +194,18 @@ def test_sigterm_during_separate_of_a_long_file(tiny_model_file: Path, tmp_path:
     assert _left(out) == ["first_slimsep.json", "first_spk1.wav", "first_spk2.wav"], "no temporary file is left"
     assert sf.info(str(out / "first_spk1.wav")).frames == 16000, "finished outputs stay whole"
     assert json.loads((out / "first_slimsep.json").read_text())["input"] == str(first)
+
+
+def test_sigterm_before_the_first_output_leaves_no_empty_folder(tiny_model_file: Path, tmp_path: Path) -> None:
+    long = write_wav(tmp_path / "in" / "long.wav", _noise(30.0))
+    out, ready = tmp_path / "new" / "o", tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", BLOCKING_RUN, str(ready), str(long), "--model",
+                             str(tiny_model_file), "-o", str(out)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not ready.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    assert ready.exists() and out.is_dir(), "the run never reached the long file"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert not out.exists(), "the run's own output folder, empty, is removed"

@@ -108,3 +108,22 @@ def test_the_shipped_default_carries_a_checksum_and_loads() -> None:
     path = resolve(None)
     assert torch.load(path, weights_only=True)["checksum"]["algorithm"] == "sha256"
     assert load_model(path).cfg.sample_rate == 8000
+
+
+@pytest.mark.parametrize("content", [b"notes, not a model\n", b"{}", b"RIFF\x24\x00\x00\x00WAVEfmt ", "cut"])
+def test_a_file_that_is_no_model_archive_says_so_in_plain_words(model_file: Path, tmp_path: Path, content: bytes | str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Text, JSON, a WAV renamed .pt, a copy cut short: torch's own messages were '(101)', 'pop from empty list'
+    or a sentence cut off mid-way; each is now one line that says what the file is not."""
+    data = model_file.read_bytes()[:100_000] if content == "cut" else content
+    model_file.write_bytes(data)
+    code, err = _separate(model_file, tmp_path, capsys)
+    assert code == 1 and err.count("\n") == 1, err
+    assert f"{model_file}: not a slimsep model file (not a torch.save archive" in err, err
+
+
+def test_an_archive_with_python_objects_is_refused_without_suggesting_unsafe_loading(
+        model_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    torch.save({"format": "x", "obj": Path("x")}, model_file)  # an object weights_only refuses
+    code, err = _separate(model_file, tmp_path, capsys)
+    assert code == 1 and "refused to load" in err and "weights_only" not in err and err.count("\n") == 1, err
