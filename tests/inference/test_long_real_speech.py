@@ -14,7 +14,7 @@ from tests.conftest import needs_codec2
 @pytest.mark.slow
 def test_one_talker_stays_in_one_output_across_windows() -> None:
     """Before: A in output 2 for 0-8 s and output 1 for 8-12 s (a window border), output 2 negated, and the outputs
-    added up to the mixture at -2.1 dB SNR.
+    added up to the mixture at -2.1 dB SNR (a negated output).
 
     The stitched run (10-s windows) is compared with one pass over the whole file (no window border), per 2-s block
     where both clearly give A to one output (correlations 0.2 apart): the network itself may move a lone talker
@@ -33,4 +33,10 @@ def test_one_talker_stays_in_one_output_across_windows() -> None:
     pairs = [(a, b) for a, b in zip(holders(est), holders(whole)) if a is not None and b is not None]
     assert len(pairs) >= 4 and all(a == b for a, b in pairs), pairs  # A alone for 12 s, across the window overlap
     assert all(share(e[s:s + step], mix[s:s + step]) > 0 for e in est for s in range(0, mix.size, step))
-    assert 10 * np.log10(np.sum(mix ** 2) / np.sum((mix - est.sum(0)) ** 2)) > 5.0
+
+    def sum_snr(e: np.ndarray) -> float:  # how well the two outputs add up to the mixture [dB]
+        return float(10 * np.log10(np.sum(mix ** 2) / np.sum((mix - e.sum(0)) ** 2)))
+
+    # A negated output made this -2.1 dB. How close the sum comes is the network's own (the day-8 default: 3.3 dB
+    # in one pass; no mixture-consistency projection), so stitching is held to the single pass, not to a number.
+    assert sum_snr(est) > max(0.0, sum_snr(whole) - 1.0), (sum_snr(est), sum_snr(whole))
