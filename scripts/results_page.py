@@ -65,9 +65,15 @@ def main() -> None:
     parser.add_argument("--title", default="Results", help="the page's heading")
     parser.add_argument("--recipe", default="scripts/continue_default_cpu.sh",
                         help="the script whose `slimsep evaluate` lines made the reports")
+    parser.add_argument("--drop", action="append", default=[], metavar="LABEL",
+                        help="leave out this operating point (repeatable): e.g. baselines a later report supersedes")
     args = parser.parse_args()
 
     summary, kinds, origins = load_reports(args.reports)
+    unknown = [label for label in args.drop if label not in summary]
+    if unknown:
+        parser.error(f"--drop: no operating point {', '.join(map(repr, unknown))} in these reports")
+    summary = {label: per for label, per in summary.items() if label not in args.drop}
     figure = tradeoff_plot(summary, kinds, args.out.parent / "figures" / f"{args.out.stem}_tradeoff.png")
     parts = [f"# {args.title}", ""]
     if args.intro:
