@@ -187,7 +187,7 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = N
     return trainer, best
 
 
-NETWORK_KEYS = ("init_from ", "model.")
+NETWORK_KEYS = ("init_from", "model")  # config entries that the checkpoint decides on a resume
 
 
 def write_run_config(cfg: TrainConfig, run_dir: Path, resumed: bool) -> None:
@@ -197,7 +197,7 @@ def write_run_config(cfg: TrainConfig, run_dir: Path, resumed: bool) -> None:
     config = cfg.to_dict()
     if resumed and saved.is_file():
         old = read_yaml(saved)
-        config.update({k: old[k] for k in ("init_from", "model") if k in old})
+        config.update({k: old[k] for k in NETWORK_KEYS if k in old})
     saved.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -206,7 +206,7 @@ def resume_notes(cfg: TrainConfig, run_dir: Path) -> list[str]:
     purpose; a forgotten ``--set`` does not)."""
     saved = run_dir / "config.yaml"
     moved = config_differences(read_yaml(saved), cfg) if saved.is_file() else []
-    moved = [m for m in moved if not m.startswith(NETWORK_KEYS)]  # the checkpoint decides the network
+    moved = [m for m in moved if m.split(" ")[0].split(".")[0] not in NETWORK_KEYS]
     return [f"this resume's config differs from {saved} in {', '.join(moved)}; --resume does not reread that "
             "file, so repeat the run's --set options unless the change is meant"] if moved else []
 
