@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from slimsep.inference.precision import running_in
 from slimsep.models.dsn import DSN
 from slimsep.models.macs import gmac_per_second
 
@@ -24,9 +25,11 @@ class ProfileRow:
     speedup_macs: float = 1.0
 
 
-def time_forward(model: DSN, mix: torch.Tensor, widths: float | torch.Tensor, warmup: int, runs: int) -> float:
-    """Median wall-clock seconds of one forward pass, after ``warmup`` untimed passes."""
-    with torch.inference_mode():
+def time_forward(model: DSN, mix: torch.Tensor, widths: float | torch.Tensor, warmup: int, runs: int,
+                 precision: str = "float32") -> float:
+    """Median wall-clock seconds of one forward pass at ``precision`` (float32 or bfloat16), after ``warmup``
+    untimed passes."""
+    with torch.inference_mode(), running_in(precision):
         for _ in range(warmup):
             model(mix, widths)
         times = []
@@ -44,18 +47,19 @@ def mixed_assignment(model: DSN, n_samples: int) -> torch.Tensor:
 
 
 def profile_model(model: DSN, seconds: float = 4.0, threads: int = 1, warmup: int = 2,
-                  runs: int = 7, seed: int = 0) -> list[ProfileRow]:
-    """One row per static width (widest first) and one for the mixed assignment."""
+                  runs: int = 7, seed: int = 0, precision: str = "float32") -> list[ProfileRow]:
+    """One row per static width (widest first) and one for the mixed assignment, timed at ``precision``
+    (``float32`` or ``bfloat16``: resolve ``auto`` first with ``slimsep.inference.precision.resolve_precision``)."""
     torch.set_num_threads(threads)
     model = model.eval()
     n = int(seconds * model.cfg.sample_rate)
     mix = torch.randn(1, n, generator=torch.Generator().manual_seed(seed))
     rows = []
     for w in sorted(model.cfg.widths, reverse=True):
-        ms = time_forward(model, mix, w, warmup, runs) * 1000 / seconds
+        ms = time_forward(model, mix, w, warmup, runs, precision) * 1000 / seconds
         rows.append(ProfileRow(f"static {w:g}", w, gmac_per_second(model.cfg, w, n), ms))
     mixed = mixed_assignment(model, n)
-    ms = time_forward(model, mix, mixed, warmup, runs) * 1000 / seconds
+    ms = time_forward(model, mix, mixed, warmup, runs, precision) * 1000 / seconds
     rows.append(ProfileRow("mixed", None, gmac_per_second(model.cfg, mixed.numpy(), n, gated=False), ms))
     full = rows[0]
     for row in rows:

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="at most this many utterances per condition")
     p.add_argument("--no-sdr", action="store_true", help="skip BSS-eval SDR (faster)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16"],
+                   help="number format of the forward passes (default: %(default)s, so reports compare across "
+                        "machines; auto: bfloat16 where the hardware multiplies it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", type=Path, required=True, help="report folder")
     p.set_defaults(func=run)
@@ -67,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.evaluation import evaluate_point
     from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
     from slimsep.inference.files import check_output_folder
+    from slimsep.inference.precision import resolve_precision
     from slimsep.inference.separator import check_budget
 
     check_output_folder(args.out)  # before the (long) evaluation: an -o naming a file is one line, not a lost run
@@ -74,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     for budget in args.budget:
         check_budget(budget, "--budget")
+    precision = resolve_precision(args.precision, "cpu", "--precision")
     plan, rate = plan_points(args)
     datasets = find_conditions(args.data, task=args.task, split=args.split, sample_rate=rate)
     for dataset in datasets.values():
@@ -81,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     rows, kinds = [], {}
     for model, point in plan:
         kinds[point.label] = point.kind
-        rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit, progress=not args.quiet)
+        rows += evaluate_point(model, point, datasets, sdr=not args.no_sdr, limit=args.limit,
+                               progress=not args.quiet, precision=precision)
     args.out.mkdir(parents=True, exist_ok=True)
     write_rows_csv(rows, args.out / "utterances.csv")
     summary = summarise(rows)

@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="a slimsep model file or a shipped model's name (e.g. default); overrides --config")
     p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal [s] (default: %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: %(default)s)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="number format timed; auto: bfloat16 where the CPU multiplies it in hardware, as "
+                        "`slimsep separate` runs (default: %(default)s)")
     p.add_argument("--runs", type=int, default=7, help="timed runs, the median reported (default: %(default)s)")
     p.add_argument("--no-slim-inter", action="store_true",
                    help="keep the inter-chunk layers at full width for every chunk (the Amdahl-limited variant)")
@@ -24,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the CLI's other commands (separate --backend onnx) must start without PyTorch.
+    from slimsep.inference.precision import resolve_precision
     from slimsep.inference.pretrained import resolve
     from slimsep.models.dsn import DSN
     from slimsep.models.serialization import load_model
@@ -35,16 +39,17 @@ def run(args: argparse.Namespace) -> int:
         state = model.state_dict()
         model = DSN(model.cfg.replace(slim_inter=False))
         model.load_state_dict(state)
-    rows = profile_model(model, seconds=args.seconds, threads=args.threads, runs=args.runs)
+    precision = resolve_precision(args.precision, "cpu", "--precision")
+    rows = profile_model(model, seconds=args.seconds, threads=args.threads, runs=args.runs, precision=precision)
     if args.json:
         report = {"model": model.cfg.name, "intra_type": model.cfg.intra_type, "inter_type": model.cfg.inter_type,
-                  "slim_inter": model.cfg.slim_inter, "threads": args.threads,
+                  "slim_inter": model.cfg.slim_inter, "threads": args.threads, "precision": precision,
                   "seconds": args.seconds, **rows_to_json(rows)}
         print(json.dumps(report, indent=2))
     else:
         # The layer types too: a file saved as "small" before 2026-12-06 is today's small_transformer.
         print(f"model: {model.cfg.name} ({model.cfg.intra_type} intra, {model.cfg.inter_type} inter layers, "
               f"slim_inter={model.cfg.slim_inter}), {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
-              f"{args.threads} thread(s)")
+              f"{args.threads} thread(s), {precision}")
         print(rows_to_table(rows))
     return 0

@@ -10,13 +10,15 @@ from torch.utils.data import Dataset
 from slimsep.errors import SlimsepError
 from slimsep.evaluation.metrics import degenerate_reason, separation_metrics
 from slimsep.evaluation.points import OperatingPoint
+from slimsep.inference.precision import running_in
 from slimsep.models import DSN, count_macs
 from slimsep.progress import bar as progress_bar
 
 
 def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Dataset], sdr: bool = True,
-                   limit: int | None = None, progress: bool = True) -> list[dict]:
-    """One row per utterance: metrics, GMAC/s from the widths actually used, share of chunks per width, time.
+                   limit: int | None = None, progress: bool = True, precision: str = "float32") -> list[dict]:
+    """One row per utterance: metrics, GMAC/s from the widths actually used, share of chunks per width, time, and
+    the ``precision`` the forward pass ran in (``float32`` or ``bfloat16``, ``slimsep.inference.precision``).
 
     A degenerate item (``degenerate_reason``: a silent reference, the same signal twice) or one that cannot be read
     (a reference shorter than its mixture, a cut-off file: SlimsepError) is not run; its row says why in
@@ -39,7 +41,7 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
                 bar.update()
                 continue
             start = time.perf_counter()
-            with torch.inference_mode():
+            with torch.inference_mode(), running_in(precision):
                 out = model(mix, point.widths_arg(), budget=point.budget)
             elapsed = time.perf_counter() - start
             width_idx = out.width_idx[0].numpy()
@@ -47,7 +49,7 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
             seconds = n / model.cfg.sample_rate
             row = {"point": point.label, "kind": point.kind, "condition": condition,
                    "id": _item_id(dataset, i), **_condition_labels(dataset, i),
-                   **separation_metrics(out.estimates[0], ref, mix, sdr=sdr),
+                   **separation_metrics(out.estimates[0].float(), ref, mix, sdr=sdr), "precision": precision,
                    "gmac_per_s": count_macs(model.cfg, width_idx, n, gated=point.kind == "dsn") / 1e9 / seconds,
                    "ms_per_s": 1000 * elapsed / seconds, "seconds": seconds, "excluded": ""}
             row.update({f"share_{w:g}": float(np.mean(width_idx == k)) for k, w in enumerate(model.cfg.widths)})

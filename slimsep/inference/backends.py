@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from slimsep.errors import SlimsepError
+from slimsep.inference.precision import check_precision, resolve_precision, running_in
 from slimsep.inference.pretrained import resolve
 from slimsep.models import geometry
 from slimsep.onnx.runtime import OnnxDSN
@@ -38,6 +39,7 @@ def check_device(device: object, name: str = "device") -> str:
 
 class Backend(Protocol):
     name: str  # "torch" or "onnx", as the report states it
+    precision: str  # "float32" or "bfloat16" (slimsep.inference.precision), as the report states it
     model: DSN | OnnxDSN
     cfg: ModelConfig
     default_width: float | None  # the width the model file asks for (static baselines); None: the gates decide
@@ -59,35 +61,40 @@ class _Spans:
 
 
 class TorchBackend(_Spans):
-    """A :class:`DSN` in eval mode on ``device`` (``cpu``, ``cuda``, ``cuda:1``)."""
+    """A :class:`DSN` in eval mode on ``device`` (``cpu``, ``cuda``, ``cuda:1``), at ``precision`` (``auto``:
+    bfloat16 where the device multiplies it in hardware, else float32; ``slimsep.inference.precision``)."""
 
     name = "torch"
 
-    def __init__(self, model: DSN, device: str = "cpu", default_width: float | None = None) -> None:
+    def __init__(self, model: DSN, device: str = "cpu", default_width: float | None = None,
+                 precision: str = "auto") -> None:
         import torch
 
         check_device(device)
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise SlimsepError("--device cuda asked for, but no CUDA device is available")
+        self.precision = resolve_precision(precision, device)
         self.model, self.cfg, self.device = model.eval().to(device), model.cfg, device
         self.default_width = default_width
 
     def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
-        with torch.inference_mode():
+        with torch.inference_mode(), running_in(self.precision, self.device):
             out = self.model(torch.from_numpy(mix).to(self.device)[None], width, budget=budget)
-        return out.estimates[0].cpu().numpy(), out.width_idx[0].cpu().numpy()
+        return out.estimates[0].float().cpu().numpy(), out.width_idx[0].cpu().numpy()
 
 
 class OnnxBackend(_Spans):
     """An exported folder run by :class:`slimsep.onnx.runtime.OnnxDSN` (CPU only, no PyTorch)."""
 
     name = "onnx"
+    precision = "float32"  # the exported graphs' format
 
-    def __init__(self, model: OnnxDSN, device: str = "cpu") -> None:
+    def __init__(self, model: OnnxDSN, device: str = "cpu", precision: str = "auto") -> None:
         if check_device(device) != "cpu":
             raise SlimsepError(f"--device {device}: the onnx backend runs on the CPU only")
+        check_onnx_precision(precision)
         self.model, self.cfg, self.default_width = model, model.cfg, model.width
 
     def run(self, mix: np.ndarray, width: float | None, budget: float) -> tuple[np.ndarray, np.ndarray]:
@@ -95,26 +102,37 @@ class OnnxBackend(_Spans):
         return out.estimates[0], out.width_idx[0]
 
 
-def as_backend(model: DSN | OnnxDSN | Backend, device: str = "cpu") -> Backend:
-    """A backend for a model object: a :class:`DSN` runs with PyTorch, an :class:`OnnxDSN` with onnxruntime."""
+def check_onnx_precision(precision: str) -> None:
+    """The onnx backend runs its exported float32 graphs: ``auto`` and ``float32`` pass, ``bfloat16`` or an unknown
+    value is one SlimsepError. Not resolved through the hardware check, which would import PyTorch."""
+    if check_precision(precision, "--precision") == "bfloat16":
+        raise SlimsepError("--precision bfloat16: the onnx backend runs its exported float32 graphs; use "
+                           "--backend torch for bfloat16")
+
+
+def as_backend(model: DSN | OnnxDSN | Backend, device: str = "cpu", precision: str = "auto") -> Backend:
+    """A backend for a model object: a :class:`DSN` runs with PyTorch (at ``precision``), an :class:`OnnxDSN` with
+    onnxruntime; a backend object is returned as it is, with its own precision."""
     if isinstance(model, OnnxDSN):
-        return OnnxBackend(model, device)
+        return OnnxBackend(model, device, precision)
     if isinstance(model, (TorchBackend, OnnxBackend)):
         return model
-    return TorchBackend(model, device)
+    return TorchBackend(model, device, precision=precision)
 
 
 def load_backend(path_or_name: str | Path | None, backend: str = "torch", device: str = "cpu",
-                 threads: int = 1) -> tuple[Backend, str]:
-    """(backend, its name for the report) for a model file or shipped model name (``torch``), or for a folder
-    written by ``slimsep export onnx`` (``onnx``; ``threads``: onnxruntime threads per graph call)."""
+                 threads: int = 1, precision: str = "auto") -> tuple[Backend, str]:
+    """(backend, its name for the report) for a model file or shipped model name (``torch``, at ``precision``), or
+    for a folder written by ``slimsep export onnx`` (``onnx``, float32; ``threads``: onnxruntime threads per graph
+    call). Raises SlimsepError for an unknown backend or precision, or bfloat16 asked of the onnx backend."""
     if backend not in BACKENDS:
         raise SlimsepError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     check_device(device)
     if backend == "onnx":
         if path_or_name is None:
             raise SlimsepError("--backend onnx needs --model DIR, a folder written by `slimsep export onnx`")
-        onnx = OnnxBackend(OnnxDSN(path_or_name, threads), device)
+        check_onnx_precision(precision)
+        onnx = OnnxBackend(OnnxDSN(path_or_name, threads), device, precision)
         onnx.path = Path(path_or_name)
         return onnx, str(path_or_name)
     from slimsep.evaluation.points import trained_width
@@ -122,7 +140,7 @@ def load_backend(path_or_name: str | Path | None, backend: str = "torch", device
 
     path = resolve(path_or_name)
     model, meta = load_model_and_metadata(path)
-    torch_backend = TorchBackend(model, device, trained_width(meta))
+    torch_backend = TorchBackend(model, device, trained_width(meta), precision)
     torch_backend.path = path
     return torch_backend, str(path_or_name or path.stem)
 

@@ -64,14 +64,17 @@ class Separator:
     """The file and window transaction around a backend: read, cut into windows, separate, stitch, write."""
 
     def __init__(self, model: DSN | OnnxDSN | Backend, device: str = "cpu", window: float = 10.0,
-                 overlap: float | None = None, name: str = "", width: float | None = None) -> None:
+                 overlap: float | None = None, name: str = "", width: float | None = None,
+                 precision: str = "auto") -> None:
         """``width`` None lets the gates choose per chunk; a float runs every chunk at that width (static).
 
         ``window`` and ``overlap`` are in seconds; ``overlap`` None shares ``min(2, window / 4)`` s between windows.
-        Raises SlimsepError for a window shorter than four chunks or an overlap outside ``[0, window)``.
+        ``precision`` (``auto``, ``float32``, ``bfloat16``; ``slimsep.inference.precision``) applies to a
+        :class:`DSN` given here; a backend keeps its own. Raises SlimsepError for a window shorter than four chunks,
+        an overlap outside ``[0, window)`` or an unknown precision.
         """
         overlap = min(2.0, window / 4) if overlap is None and _finite(window) else overlap
-        self.net = as_backend(model, device)  # the network: PyTorch or ONNX (backends.Backend)
+        self.net = as_backend(model, device, precision)  # the network: PyTorch or ONNX (backends.Backend)
         if width is not None:
             self.net.cfg.width_index(width)  # a clear error for a width the model does not have
         self.backend, self.model, self.cfg = self.net.name, self.net.model, self.net.cfg  # "torch"|"onnx", DSN|OnnxDSN
@@ -85,11 +88,13 @@ class Separator:
 
     @classmethod
     def from_pretrained(cls, path_or_name: str | Path | None = None, device: str = "cpu", backend: str = "torch",
-                        threads: int = 1, **kwargs) -> Separator:
+                        threads: int = 1, precision: str = "auto", **kwargs) -> Separator:
         """A model file path or the name of a model shipped with slimsep (default: ``default``); with
         ``backend="onnx"`` the folder written by ``slimsep export onnx``, run without PyTorch (``threads``:
-        onnxruntime threads per graph call)."""
-        loaded, name = load_backend(path_or_name, backend, device, threads)
+        onnxruntime threads per graph call). ``precision``: ``auto`` runs the torch backend in bfloat16 where the
+        hardware multiplies it (about twice as fast on a CPU with AMX), else float32; the onnx backend runs
+        float32 and refuses ``bfloat16``."""
+        loaded, name = load_backend(path_or_name, backend, device, threads, precision)
         kwargs.setdefault("width", loaded.default_width)
         separator = cls(loaded, device, name=name, **kwargs)
         separator.model_sha256 = model_digest(loaded.path)
@@ -170,7 +175,7 @@ class Separator:
         seconds = n_samples / sr
         processed = sum(w.end - w.start for w in windows) / sr
         report = {"slimsep_version": __version__, "model": self.name, "model_sha256": self.model_sha256,
-                  "backend": self.backend, "sample_rate_in": sr,
+                  "backend": self.backend, "precision": self.net.precision, "sample_rate_in": sr,
                   "sample_rate_model": self.cfg.sample_rate, "seconds": round(seconds, 3), "windows": len(windows),
                   "window_overlap_s": self.overlap if len(windows) > 1 else 0.0,
                   "gmac_per_s": log.macs / 1e9 / processed, "overlap_overhead": processed / seconds - 1,

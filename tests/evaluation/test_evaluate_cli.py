@@ -33,6 +33,17 @@ def test_evaluate_writes_every_report(condition_tree: Path, tiny_model_path: Pat
     assert (out / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((out / "points.json").read_text()) == {"tiny budget 0": "dsn", "tiny budget 5": "dsn",
                                                              "tiny at 0.25": "slimmable"}
+    assert {r["precision"] for r in rows} == {"float32"}  # the default, so reports compare across machines
+
+
+def test_evaluate_at_bfloat16_says_so_per_utterance(condition_tree: Path, tiny_model_path: Path,
+                                                    tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert main(["evaluate", "--model", str(tiny_model_path), "--data", str(condition_tree), "--no-sdr", "-q",
+                 "--precision", "bfloat16", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(open(out / "utterances.csv")))
+    assert rows and {r["precision"] for r in rows} == {"bfloat16"}
+    assert all(abs(float(r["si_sdri"])) < 100 for r in rows)
 
 
 def test_reports_merge_with_later_points_replacing_earlier(tmp_path: Path) -> None:

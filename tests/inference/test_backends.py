@@ -14,7 +14,7 @@ from slimsep.models import geometry
 
 def test_torch_backend_runs_the_model_and_knows_its_chunks() -> None:
     model = DSN(get_config("tiny")).eval()
-    backend = as_backend(model)
+    backend = as_backend(model, precision="float32")
     assert isinstance(backend, TorchBackend) and backend.name == "torch" and backend.cfg is model.cfg
     x = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
     est, width_idx = backend.run(x, 0.5, budget=0.0)

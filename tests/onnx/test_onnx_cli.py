@@ -33,9 +33,9 @@ def test_cli_export_then_separate_matches_torch(model_file: Path, export_dir: Pa
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     wav = tmp_path / "mix.wav"
     sf.write(wav, mixture(3 * 16000, batch=1)[0] * 0.3, 16000, subtype="FLOAT")
-    for backend, model in (("onnx", export_dir), ("torch", model_file)):
+    for backend, model in (("onnx", export_dir), ("torch", model_file)):  # float32: auto is bf16 on AMX CPUs
         code = main(["separate", str(wav), "--backend", backend, "--model", str(model), "--window", "1.5",
-                     "-o", str(tmp_path / backend)])
+                     "--precision", "float32", "-o", str(tmp_path / backend)])
         assert code == 0, capsys.readouterr().err
     for k in (1, 2):
         ours, sr = sf.read(tmp_path / "onnx" / f"mix_spk{k}.wav", dtype="float32")
@@ -54,6 +54,11 @@ def test_cli_errors_are_one_line(model_file: Path, export_dir: Path, tmp_path: P
     assert capsys.readouterr().err == f"slimsep: error: {nope}: exported model folder does not exist\n"
     assert main(["separate", str(wav), "--backend", "onnx"]) == 2
     assert "--backend onnx needs --model DIR" in capsys.readouterr().err
+    assert main(["separate", str(wav), "--backend", "onnx", "--model", str(export_dir), "--precision",
+                 "bfloat16", "-o", str(tmp_path / "bf16")]) == 2
+    assert capsys.readouterr().err == "slimsep: error: --precision bfloat16: the onnx backend runs its exported " \
+                                      "float32 graphs; use --backend torch for bfloat16\n"
+    assert not (tmp_path / "bf16").exists()
     assert main(["export", "onnx", "--model", str(model_file), "-o", str(export_dir)]) == 2
     assert capsys.readouterr().err == f"slimsep: error: {export_dir}: folder is not empty; pass --overwrite " \
                                       f"to export into it\n"
