@@ -3,7 +3,8 @@
 - ``slimmable``: sandwich rule each step (full width vs the references; slimmest, random per-chunk widths and,
   optionally, whole intermediate widths vs the references and the full width's output), accumulated into one
   optimizer step.
-- ``gate``: gates choose widths (Gumbel, straight-through); loss = separation + lambda * complexity.
+- ``gate``: gates choose widths (Gumbel, straight-through); loss = separation + lambda * complexity, or
+  (``gate.objective: regret``) the measured per-chunk regret of each width + lambda * cost.
 - ``static``: one fixed width, the baselines.
 
 Random widths come from a generator seeded by (seed, global step), so every DDP rank and a resumed run draw the
@@ -20,7 +21,8 @@ import lightning as L
 import torch
 
 from slimsep.errors import first_line
-from slimsep.losses import chunk_difficulty_weights, complexity_loss, pit_si_sdr, reorder_sources, si_sdr
+from slimsep.losses import (chunk_difficulty_weights, chunk_errors, complexity_loss, pit_si_sdr, regret_loss,
+                            reorder_sources, si_sdr, width_regret)
 from slimsep.losses.distillation import student_loss, teacher_targets
 from slimsep.models import DSN, ModelConfig, SeparationOutput, gmac_per_second
 from slimsep.training.schedule import wsd_factor
@@ -127,13 +129,46 @@ class SeparationModule(L.LightningModule):
         opt.zero_grad()
         out = self.run_model(mix, None, tau=self.tau())
         score, perm = pit_si_sdr(out.estimates, ref)
-        loss, comp = self._gate_loss(out.estimates, out.gate_probs, ref, score, perm)
+        extra = {}
+        if self.tc.gate.objective == "regret":
+            regret = regret_loss(out.gate_probs, self._regret_table(mix, ref))
+            comp = self._cost_term(out.gate_probs, ref)
+            loss, extra = regret + self.tc.gate.lambda_ * comp, {"train/regret": regret.detach()}
+        else:
+            loss, comp = self._gate_loss(out.estimates, out.gate_probs, ref, score, perm)
         self.manual_backward(loss)
         self._clip_and_step(opt)
         avg_cost = self.model.costs[out.width_idx].float().mean()
         self.log_dict({"train/si_sdr": score.mean(), "train/complexity": comp, "train/avg_cost": avg_cost,
-                       "train/tau": self.tau()}, prog_bar=True, batch_size=mix.shape[0])
+                       "train/tau": self.tau(), **extra}, prog_bar=True, batch_size=mix.shape[0])
         return loss.detach()
+
+    @torch.no_grad()
+    def _regret_table(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """Measured regret [B, R, C, W] in dB (``slimsep.losses.regret``): the frozen separator with each block in
+        turn at each slimmer width and the others at full width, against the full-width run (1 + R (W - 1)
+        forward passes, no backward)."""
+        cfg, spans = self.model.cfg, self.model.chunk_spans(ref.shape[-1]).to(ref.device)
+
+        def errors(widths: Any) -> torch.Tensor:
+            est = self.run_model(mix, widths).estimates
+            return chunk_errors(reorder_sources(est, pit_si_sdr(est, ref)[1]), ref, spans)
+
+        full = errors(cfg.widths[-1])  # [B, C]
+        (B, C), R, W = full.shape, cfg.n_blocks, len(cfg.widths)
+        table = full[:, None, :, None].repeat(1, R, 1, W)
+        for r in range(R):
+            for k in range(W - 1):
+                forced = torch.full((B, R, C), W - 1, dtype=torch.long, device=mix.device)
+                forced[:, r] = k
+                table[:, r, :, k] = errors(forced)
+        return width_regret(table, full)
+
+    def _cost_term(self, probs: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """The regret objective's price on compute: mean expected relative cost, or the budget form's squared
+        distance from ``gate.target_cost``; every chunk alike (the regret already says where width pays)."""
+        uniform = torch.ones(probs.shape[0], probs.shape[2], device=ref.device)
+        return complexity_loss(probs, self.model.costs, uniform, self.tc.gate.target_cost)
 
     def _static_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         opt = self.optimizers()
@@ -183,6 +218,9 @@ class SeparationModule(L.LightningModule):
         """(-SI-SDR + lambda * complexity, complexity) for width probabilities ``probs`` [B, R, C, W]: the gates'
         straight-through probabilities in training, the one-hot widths they chose in validation."""
         g = self.tc.gate
+        if g.objective == "regret":
+            comp = self._cost_term(probs, ref)
+            return -score.mean() + g.lambda_ * comp, comp
         spans = self.model.chunk_spans(ref.shape[-1]).to(ref.device)
         weights = chunk_difficulty_weights(reorder_sources(estimates, perm), ref, spans, g.q0, g.q_scale)
         comp = complexity_loss(probs, self.model.costs, weights, g.target_cost)

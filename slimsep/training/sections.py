@@ -76,11 +76,15 @@ class SandwichSection:
 
 @dataclass(frozen=True)
 class GateSection:
-    """Stage 2: ``lambda`` weighs the complexity loss; ``q0``/``q_scale`` (dB) the chunk difficulty; ``target_cost``
-    (GMAC/s, null: none) a budget to aim at; Gumbel temperature annealed ``tau_start`` -> ``tau_end`` over
-    max_steps; ``separator_lr`` (0: frozen separator); ``widths``: a subset of init_from's for the gates (null: all).
+    """Stage 2: ``objective`` what the gates learn from: ``complexity`` (the separation loss through the chosen
+    widths, plus the signal-dependent complexity loss) or ``regret`` (each chunk's measured SI-SDR loss per width,
+    ``slimsep.losses.regret``, plus the cost); ``lambda`` weighs the cost term; ``q0``/``q_scale`` (dB) the chunk
+    difficulty of the complexity loss; ``target_cost`` (mean relative width cost, null: none) a budget to aim at;
+    Gumbel temperature annealed ``tau_start`` -> ``tau_end`` over max_steps; ``separator_lr`` (0: frozen separator);
+    ``widths``: a subset of init_from's for the gates (null: all).
     """
 
+    objective: Literal["complexity", "regret"] = "complexity"
     lambda_: float = 0.1  # the key is ``lambda`` (a Python keyword): see ``_key``
     q0: float = 8.0
     q_scale: float = 2.0

@@ -62,6 +62,60 @@ def test_complexity_loss_makes_easy_chunks_slim(stage1_model: Path, tmp_path: Pa
     assert gmac_on < gmac_off, f"lambda>0 should save compute ({gmac_on:.4f} vs {gmac_off:.4f} GMAC/s)"
 
 
+def test_regret_table_measures_each_block_at_each_width_against_full_width() -> None:
+    from slimsep.losses import chunk_errors, pit_si_sdr, reorder_sources, width_regret
+    from slimsep.models import get_config
+    from slimsep.training.module import SeparationModule
+
+    cfg = load_config(REPO / "configs" / "tiny_synthetic_gate.yaml", ["init_from=unused.pt", "gate.objective=regret"])
+    module = SeparationModule(get_config("tiny").to_dict(), cfg).eval()
+    mix, ref = make_example(SPEC, 5)
+    mix, ref = mix[None], ref[None]
+    table = module._regret_table(mix, ref)
+    R, W, C = module.model.cfg.n_blocks, len(module.model.cfg.widths), module.model.n_chunks(mix.shape[-1])
+    assert table.shape == (1, R, C, W) and torch.all(table[..., -1] == 0)
+    spans = module.model.chunk_spans(mix.shape[-1])
+
+    def errors(widths: object) -> torch.Tensor:
+        with torch.no_grad():
+            est = module.model(mix, widths).estimates
+        return chunk_errors(reorder_sources(est, pit_si_sdr(est, ref)[1]), ref, spans)
+
+    forced = torch.full((1, R, C), W - 1)
+    forced[:, R - 1] = 0  # the last block at the slimmest width, the others full
+    expected = width_regret(errors(forced)[:, None, :, None], errors(1.0))[0, 0, :, 0]
+    torch.testing.assert_close(table[0, R - 1, :, 0], expected)
+    assert table[0, :, :, :-1].abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_regret_objective_makes_silent_chunks_slim(stage1_model: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gate.objective: regret``: the gates follow the measured regret. The 30-step network gains nothing from
+    width anywhere, so the table is replaced by one where the slimmest width loses 2 dB of the utterance's SI-SDR,
+    shared by its chunks with sound, and nothing in silent ones: at a price of 1 dB per unit of mean cost, silent
+    chunks must go slim and the others stay wide."""
+    from slimsep.losses import chunk_energies
+    from slimsep.training.module import SeparationModule
+
+    def table(self: SeparationModule, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        energy = chunk_energies(mix, self.model.chunk_spans(mix.shape[-1]))  # [B, C]
+        sound = (energy > 1e-6 * energy.amax(-1, keepdim=True)).float()
+        loss = 2.0 * (1 - self.model.costs) / (1 - self.model.costs[0])  # 2 dB at the slimmest, 0 at full width
+        share = sound / sound.sum(-1, keepdim=True) / self.model.cfg.n_blocks  # [B, C], summing to 1 / R
+        return (share[:, None, :, None] * loss).expand(-1, self.model.cfg.n_blocks, -1, -1)
+
+    monkeypatch.setattr(SeparationModule, "_regret_table", table)
+    path = run_stage("tiny_synthetic_gate.yaml", tmp_path / "regret", f"init_from={stage1_model}",
+                     "gate.objective=regret", "gate.lambda=1.0", "trainer.max_steps=120",
+                     "trainer.val_check_interval=120")
+    silent, overlap, _ = _gate_stats(path)
+    assert silent < overlap - 0.05, f"silent chunks ({silent:.2f}) should cost less than overlapped ({overlap:.2f})"
+    metrics = (path.parent / "logs").rglob("metrics.csv")
+    assert any("train/regret" in m.read_text().splitlines()[0] for m in metrics)
+    assert model_metadata(path)["recipe"]["gate"]["objective"] == "regret"
+
+
 @pytest.mark.slow
 def test_gate_stage_from_the_cli(stage1_model: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str],
                                  recwarn: pytest.WarningsRecorder) -> None:
