@@ -35,4 +35,7 @@ def test_demo_command_with_a_model_file(tmp_path: Path, capsys: pytest.CaptureFi
     model = save_model(DSN(get_config("tiny")), tmp_path / "tiny.pt")
     assert main(["demo", "--model", str(model), "-o", str(tmp_path / "demo")]) == 0
     assert "SI-SDRi" in capsys.readouterr().out
+    assert main(["demo", "--model", str(model), "--precision", "float32", "--threads", "1",
+                 "-o", str(tmp_path / "demo32")]) == 0
+    assert "(float32)" in capsys.readouterr().out  # the summary line names the precision that ran
     assert (tmp_path / "demo" / "estimate2.wav").is_file() and (tmp_path / "demo" / "report.json").is_file()

@@ -15,11 +15,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("slimsep-demo"), help="output folder (default: %(default)s)")
     p.add_argument("--model", default=None, help="model file or shipped name (default: default)")
     p.add_argument("--budget", type=float, default=0.0, help="gate budget (higher: slimmer, cheaper)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="number format (as for `slimsep separate`; auto: bfloat16 where the CPU multiplies it in "
+                        "hardware, else float32; default: %(default)s)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: PyTorch's choice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line while the recordings are fetched")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from slimsep.cli.separate_cmd import set_threads
     from slimsep.data.debian import cache_dir, is_fetched
     from slimsep.inference import Separator
     from slimsep.inference.demo import PACKAGE, run_demo
@@ -27,13 +32,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and not is_fetched(PACKAGE):
         print(f"slimsep: fetching Debian's {PACKAGE} (~11 MB, once; cached in {cache_dir()})", file=sys.stderr,
               flush=True)
-    separator = Separator.from_pretrained(args.model)
+    set_threads(args.threads, "torch")
+    separator = Separator.from_pretrained(args.model, precision=args.precision)
     separator.check_budget(args.budget, "--budget")
     report = run_demo(separator, args.out, budget=args.budget)
     shares = ", ".join(f"{w}: {100 * s:.0f} %" for w, s in report["width_share"].items())
     print(f"model {report['model']}: SI-SDRi {report['si_sdri']:.1f} dB, SDRi {report['sdri']:.1f} dB, "
           f"SIRi {report['siri']:.1f} dB (how far the other talker is pushed down), "
-          f"{report['gmac_per_s']:.2f} GMAC/s, real-time factor {report['real_time_factor']:.3f}")
+          f"{report['gmac_per_s']:.2f} GMAC/s, real-time factor {report['real_time_factor']:.3f} "
+          f"({report['precision']})")
     print(f"chunks per width: {shares}")
     print(f"listen: {args.out}/mixture.wav, estimate1.wav, estimate2.wav (report.json)")
     return 0

@@ -50,6 +50,6 @@ def run(args: argparse.Namespace) -> int:
         # The layer types too: a file saved as "small" before 2026-12-06 is today's small_transformer.
         print(f"model: {model.cfg.name} ({model.cfg.intra_type} intra, {model.cfg.inter_type} inter layers, "
               f"slim_inter={model.cfg.slim_inter}), {args.seconds:g} s of audio at {model.cfg.sample_rate} Hz, "
-              f"{args.threads} thread(s), {precision}")
+              f"{args.threads} thread(s), {precision}{' (auto)' if args.precision == 'auto' else ''}")
         print(rows_to_table(rows))
     return 0

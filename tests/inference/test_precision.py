@@ -61,3 +61,6 @@ def test_profile_times_the_precision_it_names(capsys: pytest.CaptureFixture[str]
         assert main(["profile", "--config", "tiny", "--seconds", "0.5", "--runs", "1", "--json",
                      "--precision", precision]) == 0
         assert json.loads(capsys.readouterr().out)["precision"] == precision
+    assert main(["profile", "--config", "tiny", "--seconds", "0.5", "--runs", "1"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.endswith(f"thread(s), {resolve_precision('auto')} (auto)")
