@@ -2,22 +2,24 @@
 # Rebuild the CPU campaign's DSN (issue 27, docs/training.md "Campaign") and its static baselines from nothing but
 # Debian's archive, on a 2-core CPU, one thread per job:
 #   open corpus -> clean full-width phase (issue 25's 5,000-step `conv_full` recipe, also at widths 1/2 and 1/4)
-#   -> stage 1 (slimmable, sandwich rule, noisy task) -> gates (budget form) -> static baselines continued on
+#   -> stage 1 (slimmable, sandwich rule, noisy task) -> gates (regret objective, budget form) -> static baselines on
 #   stage 1's data for as many steps -> evaluation on the nine test conditions -> ship.
 # The campaign itself ran stage 1 across sessions with --resume; STAGE1_STEPS is where the shipped snapshot was
 # taken (its `lineage` says so), and FORK_STEP where its noise draw went from one clean mixture in three to one in
 # two (docs/training.md, day 7). CPU time on one thread of the project's machine: about 1.8 s per full-width step
 # (2.5 h for the phase; 1.0 and about 0.7 s at widths 1/2 and 1/4), 3.9 s per stage-1 step, about 15 minutes for the
-# gates; docs/training.md has the measured CPU hours of each stage.
-# Set CORPUS and RUNS to relocate, STAGE1_STEPS and GATE_TARGET to change the operating point; SHIP=1 replaces
-# slimsep/pretrained/default.pt with the result (maintainers only).
+# gates (about 25 with the regret objective's seven forward passes per step); docs/training.md has the measured
+# CPU hours of each stage.
+# Set CORPUS and RUNS to relocate, STAGE1_STEPS, GATE_TARGET and GATE_OBJECTIVE (regret or complexity) to change
+# the operating point; SHIP=1 replaces slimsep/pretrained/default.pt with the result (maintainers only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${CORPUS:-corpus}
 RUNS=${RUNS:-runs}
-STAGE1_STEPS=${STAGE1_STEPS:-4500}
+STAGE1_STEPS=${STAGE1_STEPS:-6500}
 FORK_STEP=${FORK_STEP:-3100}
 GATE_TARGET=${GATE_TARGET:-0.8125}  # the shipped default's gates
+GATE_OBJECTIVE=${GATE_OBJECTIVE:-regret}  # what they learn from (docs/training.md, the regret objective)
 CKPT="$RUNS/controls/ckpt"
 set_data=(--set data.root="$CORPUS")
 
@@ -48,9 +50,11 @@ noisy_run() {  # noisy_run CONFIG FOLDER START [--set ...]: both phases of one n
 noisy_run configs/small_open_campaign_slimmable.yaml "$RUNS/campaign_conv_slim" "$RUNS/conv_full.pt"
 slimsep snapshot "$RUNS/campaign_conv_slim" -o "$RUNS/campaign_conv_slimmable.pt" --overwrite
 
-# Gates with the complexity loss in its budget form (mean relative width GATE_TARGET), on the frozen stage 1.
+# Gates on the frozen stage 1, learning each width's measured per-chunk regret (GATE_OBJECTIVE) in the budget
+# form (mean relative width GATE_TARGET).
 slimsep train --config configs/small_open_campaign_gate.yaml -o "$RUNS/campaign_conv_gate" "${set_data[@]}" \
-  --set init_from="$RUNS/campaign_conv_slimmable.pt" --set gate.target_cost="$GATE_TARGET"
+  --set init_from="$RUNS/campaign_conv_slimmable.pt" --set gate.target_cost="$GATE_TARGET" \
+  --set gate.objective="$GATE_OBJECTIVE"
 
 # Static baselines: each width's clean network continued alone on stage 1's data, in the same two phases.
 for w in 1.0 0.5 0.25; do
