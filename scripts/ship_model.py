@@ -73,11 +73,14 @@ def architecture(cfg: dict) -> str:
 
 
 def gate_loss(gate: dict) -> str:
-    """The complexity loss the gates were trained with: its budget form (a target mean width) or lambda alone."""
+    """What the gates were trained with: the complexity loss or the regret objective (``gate.objective``), in its
+    budget form (a target mean width) or with lambda alone."""
+    what = ("the regret objective (each width's measured per-chunk SI-SDR loss)" if gate.get("objective") == "regret"
+            else "the complexity loss")
     if gate.get("target_cost") is not None:
-        return (f"the complexity loss in its budget form (target mean relative width {gate['target_cost']}, "
+        return (f"{what} in its budget form (target mean relative width {gate['target_cost']}, "
                 f"lambda = {gate.get('lambda')})")
-    return f"the complexity loss, lambda = {gate.get('lambda')}"
+    return f"{what}, lambda = {gate.get('lambda')}"
 
 
 def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:

@@ -18,6 +18,11 @@ def test_card_names_the_layer_types_and_the_gate_loss_form() -> None:
     plain = ship.model_card("default", {**meta, "recipe": {"gate": {"lambda": 0.5}}},
                             get_config("small_transformer").to_dict())
     assert "intra-chunk 2 transformer layers (8 heads)" in plain and "complexity loss, lambda = 0.5" in plain
+    regret = ship.model_card("default", {**meta, "recipe": {"gate": {"lambda": 50.0, "target_cost": 0.8125,
+                                                                    "objective": "regret"}}},
+                             get_config("small").to_dict())
+    assert "gates trained with the regret objective (each width's measured per-chunk SI-SDR loss) in its budget " \
+           "form (target mean relative width 0.8125, lambda = 50.0)" in regret and "complexity" not in regret
 
 
 def test_shipped_metadata_names_no_folder_of_the_training_machine() -> None:
