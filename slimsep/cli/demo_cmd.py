@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from slimsep.cli.separate_cmd import add_precision_option, set_threads
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="separate a real two-talker mixture with the shipped model",
@@ -15,16 +17,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("slimsep-demo"), help="output folder (default: %(default)s)")
     p.add_argument("--model", default=None, help="model file or shipped name (default: default)")
     p.add_argument("--budget", type=float, default=0.0, help="gate budget (higher: slimmer, cheaper)")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
-                   help="number format (as for `slimsep separate`; auto: bfloat16 where the CPU multiplies it in "
-                        "hardware, else float32; default: %(default)s)")
+    add_precision_option(p, "auto", "number format (as for `slimsep separate`; auto: bfloat16 where the CPU "
+                                    "multiplies it in hardware, else float32)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: PyTorch's choice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line while the recordings are fetched")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from slimsep.cli.separate_cmd import set_threads
     from slimsep.data.debian import cache_dir, is_fetched
     from slimsep.inference import Separator
     from slimsep.inference.demo import PACKAGE, run_demo

@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from slimsep.cli.separate_cmd import add_precision_option
 from slimsep.errors import SlimsepError
 
 
@@ -24,9 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="at most this many utterances per condition")
     p.add_argument("--no-sdr", action="store_true", help="skip BSS-eval SDR (faster)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--precision", default="float32", choices=["auto", "float32", "bfloat16"],
-                   help="number format of the forward passes (default: %(default)s, so reports compare across "
-                        "machines; auto: bfloat16 where the hardware multiplies it)")
+    add_precision_option(p, "float32", "number format of the forward passes (float32 by default, so reports "
+                                       "compare across machines; auto: bfloat16 where the hardware multiplies it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", type=Path, required=True, help="report folder")
     p.set_defaults(func=run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from slimsep.cli.separate_cmd import add_precision_option
 from slimsep.models.config import NAMED_CONFIGS, get_config
 
 
@@ -15,9 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="a slimsep model file or a shipped model's name (e.g. default); overrides --config")
     p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal [s] (default: %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: %(default)s)")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
-                   help="number format timed; auto: bfloat16 where the CPU multiplies it in hardware, as "
-                        "`slimsep separate` runs (default: %(default)s)")
+    add_precision_option(p, "auto", "number format timed; auto: bfloat16 where the CPU multiplies it in hardware, "
+                                    "as `slimsep separate` runs")
     p.add_argument("--runs", type=int, default=7, help="timed runs, the median reported (default: %(default)s)")
     p.add_argument("--no-slim-inter", action="store_true",
                    help="keep the inter-chunk layers at full width for every chunk (the Amdahl-limited variant)")

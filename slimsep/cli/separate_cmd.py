@@ -32,10 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=float, default=None,
                    help="run every chunk at this width instead of letting the gates choose (default: the gates; "
                         "a static baseline runs at the width it was trained at)")
-    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
-                   help="number format of the torch backend; auto: bfloat16 where the CPU or GPU multiplies it in "
-                        "hardware (about twice as fast; SI-SDRi within hundredths of a dB), else float32 "
-                        "(default: %(default)s)")
+    add_precision_option(p, "auto", "number format of the torch backend; auto: bfloat16 where the CPU or GPU "
+                                    "multiplies it in hardware (about twice as fast; SI-SDRi within hundredths of a "
+                                    "dB), else float32")
     p.add_argument("--device", default="cpu",
                    help="PyTorch device: cpu (default), cuda or cuda:N (an NVIDIA GPU); --backend onnx: cpu only")
     p.add_argument("--window", type=float, default=10.0, help="seconds per processing window (default: %(default)s)")
@@ -43,6 +42,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (none is drawn when stderr is not a "
                                                                 "terminal either)")
     p.set_defaults(func=run)
+
+
+# slimsep.inference.precision.PRECISIONS, spelt out: importing it would load the inference package (about 1 s) before
+# every command; tests/inference/test_precision.py holds the two equal.
+PRECISION_CHOICES = ("auto", "float32", "bfloat16")
+
+
+def add_precision_option(p: argparse.ArgumentParser, default: str, help: str) -> None:  # noqa: A002 (argparse's name)
+    """``--precision`` with its choices, as ``separate``, ``demo``, ``profile`` and ``evaluate`` share it."""
+    p.add_argument("--precision", default=default, choices=PRECISION_CHOICES, help=f"{help} (default: %(default)s)")
 
 
 def set_threads(threads: int | None, backend: str) -> None:

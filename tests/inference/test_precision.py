@@ -29,6 +29,13 @@ def test_auto_follows_the_hardware_and_unknown_values_are_one_line(monkeypatch: 
             pass
 
 
+def test_the_command_line_offers_exactly_the_library_precisions() -> None:
+    from slimsep.cli.separate_cmd import PRECISION_CHOICES
+    from slimsep.inference.precision import PRECISIONS
+
+    assert PRECISION_CHOICES == PRECISIONS
+
+
 def test_bfloat16_backend_returns_float32_estimates_close_to_float32() -> None:
     model = DSN(get_config("tiny")).eval()
     x = np.random.default_rng(0).standard_normal(4000).astype(np.float32)
