@@ -149,6 +149,7 @@ class TrainConfig:
             raise SlimsepError("stage 'gate' needs init_from: a stage-1 (slimmable) model file or checkpoint")
         check_ranges(self)
         check_cooldown(self.optim)
+        check_gate_objective(self.gate)
 
     @classmethod
     def from_dict(cls, cfg: dict) -> TrainConfig:
@@ -192,6 +193,16 @@ def check_cooldown(o: OptimSection) -> None:
         raise SlimsepError(f"a cool-down (optim.decay_steps) needs optim.schedule: constant, got {o.schedule!r} "
                            "(a cosine schedule decays already; --resume does not reread the run's config.yaml, "
                            "so repeat the run's own --set options)")
+
+
+def check_gate_objective(g: GateSection) -> None:
+    """Refuse ``objective: regret`` with ``separator_lr > 0``: the regret loss is measured with the separator frozen
+    and has no separation term, so the separator's parameter group would get no gradient and the run would silently
+    train only the gates."""
+    if g.objective == "regret" and g.separator_lr:
+        raise SlimsepError(f"gate.objective 'regret' trains the gates only (the separator stays frozen), so "
+                           f"gate.separator_lr must be 0, got {g.separator_lr}; use objective 'complexity' to "
+                           "fine-tune the separator with the gates")
 
 
 def check_section(given: object, cls: type, where: str = "", prefix: str = "") -> None:

@@ -63,3 +63,13 @@ def test_the_gate_weight_keeps_its_yaml_key() -> None:
     """``lambda`` is a Python keyword: the field is ``lambda_``, the key in YAML, --set and model files ``lambda``."""
     cfg = load_config(None, ["gate.lambda=0.7"])
     assert cfg.gate.lambda_ == 0.7 and cfg.to_dict()["gate"]["lambda"] == 0.7
+
+
+def test_the_regret_objective_refuses_a_separator_learning_rate() -> None:
+    """The regret loss has no separation term: a separator_lr > 0 would silently train nothing but the gates."""
+    gate_config = REPO / "configs" / "small_open_campaign_gate.yaml"
+    with pytest.raises(SlimsepError) as caught:
+        load_config(gate_config, ["gate.objective=regret", "gate.separator_lr=1e-4"])
+    assert "\n" not in str(caught.value) and "gate.separator_lr must be 0" in str(caught.value)
+    assert load_config(gate_config, ["gate.objective=regret"]).gate.separator_lr == 0
+    assert load_config(gate_config, ["gate.separator_lr=1e-4"]).gate.separator_lr == 1e-4
