@@ -13,8 +13,9 @@ the run's ``logs/version_*/metrics.csv``; a campaign step is the run's step plus
 the stages before it). CPU hours are the run's own logged ``val/cpu_hours`` (``cpu_hours_measured`` = yes) plus
 ``--cpu-hours-before``, the stages before it as docs/training.md counts them; where the run logged none they are
 left empty, and older rows carry docs/training.md's estimates (``cpu_hours_measured`` = no). The
-printed table is the stopping rule's view: each network's last full-width value per day and its gain over the
-day before [dB].
+printed tables are the stopping rule's views: each network's last full-width value per day and its gain over the
+day before, and the best full-width value any network has reached by each day and its gain [dB] (the view the
+rule uses since day 10, when a restart from an earlier snapshot would otherwise count as a gain).
 """
 from __future__ import annotations
 
@@ -84,6 +85,21 @@ def day_gains(rows: list[dict[str, str]]) -> list[tuple[str, int, float, float |
         for day in sorted(last):
             out.append((network, day, last[day], None if previous is None else last[day] - previous))
             previous = last[day]
+    return out
+
+
+def best_gains(rows: list[dict[str, str]]) -> list[tuple[int, float, float | None]]:
+    """(day, best full-width value of any network up to and including that day [dB], gain over the day before [dB]
+    or None). Why: a fork (a new network name) or a restart from an earlier snapshot starts below or at a value the
+    campaign already had, so its last value against its own previous day measures the fork, not the campaign; the
+    best value a snapshot of the campaign has reached is what the stopping rule can count as progress (day 10)."""
+    out: list[tuple[int, float, float | None]] = []
+    best = previous = None
+    for day in sorted({int(r["day"]) for r in rows}):
+        today = max(float(r["val_full_db"]) for r in rows if int(r["day"]) == day)
+        best = today if best is None else max(best, today)
+        out.append((day, best, None if previous is None else best - previous))
+        previous = best
     return out
 
 
@@ -157,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     for network, day, value, gain in day_gains(rows):
         print(f"| {network} | {day} | {value:+.2f} | {'' if gain is None else f'{gain:+.2f}'} |")
+    print("\n| day | best full-width validation so far, any network [dB] | gain over the day before [dB] |")
+    print("|---:|---:|---:|")
+    for day, value, gain in best_gains(rows):
+        print(f"| {day} | {value:+.2f} | {'' if gain is None else f'{gain:+.2f}'} |")
     if args.out:
         print(f"figure: {plot(rows, args.out)}")
     return 0

@@ -68,3 +68,16 @@ def test_through_step_leaves_later_validations_to_the_next_day(tmp_path: Path,
 def test_a_folder_that_is_not_a_run_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not a slimsep train run folder"):
         _script().main(["--csv", str(tmp_path / "c.csv"), "--add", str(tmp_path), "--network", "x", "--day", "1"])
+
+
+def test_the_best_so_far_view_counts_no_gain_for_a_restart_from_an_earlier_snapshot() -> None:
+    """A network that fell on day 2, then a fork from its best snapshot on day 3: the fork's last value is above
+    day 2's last, but not above the best the campaign had; the best-so-far view says so."""
+    cc = _script()
+    rows = [{"network": n, "day": str(d), "campaign_step": str(s), "val_full_db": str(v)}
+            for n, d, s, v in [("a", 1, 500, 5.0), ("a", 2, 1000, 5.5), ("a", 2, 1500, 5.1),
+                               ("b", 3, 1500, 5.4), ("b", 3, 2000, 5.45)]]
+    assert [(n, d, round(v, 2), None if g is None else round(g, 2)) for n, d, v, g in cc.day_gains(rows)] == [
+        ("a", 1, 5.0, None), ("a", 2, 5.1, 0.1), ("b", 3, 5.45, None)]
+    assert [(d, round(v, 2), None if g is None else round(g, 2)) for d, v, g in cc.best_gains(rows)] == [
+        (1, 5.0, None), (2, 5.5, 0.5), (3, 5.5, 0.0)]
