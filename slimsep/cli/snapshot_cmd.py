@@ -14,6 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, required=True, help="model file to write")
     p.add_argument("--float32", action="store_true", help="keep float32 weights (twice the size)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--checkpoint", default=None, metavar="NAME",
+                   help="a checkpoint file of the run's checkpoints/ folder instead of the newest, e.g. best-1000.ckpt "
+                        "(the best validated step)")
     p.set_defaults(func=run)
 
 
@@ -21,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.models.serialization import load_model_and_metadata
     from slimsep.training.snapshot import snapshot
 
-    path = snapshot(args.run, args.out, half=not args.float32, overwrite=args.overwrite)
+    path = snapshot(args.run, args.out, half=not args.float32, overwrite=args.overwrite, checkpoint=args.checkpoint)
     meta = load_model_and_metadata(path)[1]
     print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, {meta['stage']} stage, step {meta['steps']} of this run, "
           f"{meta['total_steps']} in all{_earlier_stages(meta)}, from {meta['snapshot_of']}"

@@ -17,8 +17,11 @@ from slimsep.training.lineage import step_counts
 from slimsep.training.run import cpu_hours, model_from_checkpoint, run_metadata
 
 
-def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False) -> Path:
-    """Write the newest intact checkpoint of ``run_dir`` as a model file ``out``; returns ``out``.
+def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite: bool = False,
+             checkpoint: str | None = None) -> Path:
+    """Write the newest intact checkpoint of ``run_dir`` (or the one named ``checkpoint``, a file name in its
+    ``checkpoints`` folder such as ``best-1000.ckpt``: a campaign lands its best validated step, which is not always
+    the newest) as a model file ``out``; returns ``out``.
 
     The weights are the checkpoint's ``state_dict`` (the EMA when the run keeps one), float16 when ``half``. The
     metadata carries the stage, the run's recipe (its ``config.yaml``), the run's ``cpu_hours`` so far, ``steps``
@@ -27,7 +30,7 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     (:mod:`slimsep.training.lineage`).
 
     Raises:
-        SlimsepError: ``run_dir`` has no intact checkpoint or no ``config.yaml``.
+        SlimsepError: ``run_dir`` has no intact checkpoint (or none named ``checkpoint``) or no ``config.yaml``.
         OutputExistsError: ``out`` exists and ``overwrite`` is False.
     """
     run_dir, out = Path(run_dir), Path(out)
@@ -37,9 +40,19 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     if not config.is_file():
         raise SlimsepError(f"{run_dir}: not a training run (no config.yaml)")
     cfg = load_config(config)
-    path, notes = resume_checkpoint(run_dir)
+    path, notes = (named_checkpoint(run_dir, checkpoint), []) if checkpoint else resume_checkpoint(run_dir)
     ckpt = load_checkpoint(path)
     steps = int(ckpt.get("global_step", 0))
     meta = run_metadata(cfg, **step_counts(cfg, run_dir, steps), snapshot_of=path.name,
                         averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt.get("cpu_seconds")))
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)
+
+
+def named_checkpoint(run_dir: Path, name: str) -> Path:
+    """``run_dir/checkpoints/name``; raises SlimsepError naming the run's checkpoints when it is not there."""
+    folder = run_dir / "checkpoints"
+    path = folder / name
+    if Path(name).name != name or not path.is_file():
+        have = ", ".join(sorted(p.name for p in folder.glob("*.ckpt"))) or "none"
+        raise SlimsepError(f"{run_dir}: no checkpoint {name!r} in checkpoints/ (there: {have})")
+    return path

@@ -84,6 +84,31 @@ def test_a_snapshot_of_a_running_campaign_holds_the_average_in_float16(tmp_path:
     assert load_model_and_metadata(second)[1]["total_steps"] == 20
 
 
+def test_snapshot_lands_a_named_checkpoint_instead_of_the_newest(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    """A campaign lands its best validated step, which is not always the newest (day 9's landing of the newest
+    was a mistake undone by hand): ``--checkpoint best-N.ckpt`` writes that checkpoint's EMA weights and steps."""
+    from slimsep.cli.main import main
+
+    run = tmp_path / "run"
+    _train(run, "trainer.max_steps=20")
+    older = min((p for p in (run / "checkpoints").glob("*.ckpt") if p.name != "last.ckpt"),
+                key=lambda p: torch.load(p, map_location="cpu", weights_only=True)["global_step"])
+    ckpt = torch.load(older, map_location="cpu", weights_only=True)
+    assert ckpt["global_step"] < 20
+    snap = tmp_path / "best.pt"
+    assert main(["snapshot", str(run), "-o", str(snap), "--checkpoint", older.name, "--float32"]) == 0
+    assert f"step {ckpt['global_step']} of this run" in capsys.readouterr().out
+    model, meta = load_model_and_metadata(snap)
+    assert meta["snapshot_of"] == older.name and meta["steps"] == ckpt["global_step"]
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, ckpt["state_dict"]["model." + k].float())
+    assert main(["snapshot", str(run), "-o", str(tmp_path / "none.pt"), "--checkpoint", "best-999.ckpt"]) == 2
+    err = capsys.readouterr().err
+    assert "no checkpoint 'best-999.ckpt'" in err and "last.ckpt" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "none.pt").exists()
+
+
 def test_snapshot_refuses_to_replace_a_file_or_read_a_non_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from slimsep.cli.main import main
 
