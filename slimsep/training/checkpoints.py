@@ -48,6 +48,16 @@ def resume_checkpoint(run_dir: Path) -> tuple[Path, list[str]]:
     raise SlimsepError(f"{run_dir}: nothing to resume: no intact checkpoint ({notes[0].removesuffix('; skipped')})")
 
 
+def named_checkpoint(run_dir: Path, name: str) -> Path:
+    """``run_dir/checkpoints/name``; raises SlimsepError naming the run's checkpoints when it is not there."""
+    folder = run_dir / "checkpoints"
+    path = folder / name
+    if Path(name).name != name or not path.is_file():
+        have = ", ".join(sorted(p.name for p in folder.glob("*.ckpt"))) or "none"
+        raise SlimsepError(f"{run_dir}: no checkpoint {name!r} in checkpoints/ (there: {have})")
+    return path
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's checkpoint IO, writing to a temporary file renamed into place (a kill during the write leaves the
     previous checkpoint whole) and reading with ``weights_only=True`` whatever the caller asks."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from slimsep.errors import OutputExistsError, SlimsepError
 from slimsep.models import save_model
-from slimsep.training.checkpoints import load_checkpoint, resume_checkpoint
+from slimsep.training.checkpoints import load_checkpoint, named_checkpoint, resume_checkpoint
 from slimsep.training.config import load_config
 from slimsep.training.lineage import step_counts
 from slimsep.training.run import cpu_hours, model_from_checkpoint, run_metadata
@@ -47,12 +47,3 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
                         averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt.get("cpu_seconds")))
     return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)
 
-
-def named_checkpoint(run_dir: Path, name: str) -> Path:
-    """``run_dir/checkpoints/name``; raises SlimsepError naming the run's checkpoints when it is not there."""
-    folder = run_dir / "checkpoints"
-    path = folder / name
-    if Path(name).name != name or not path.is_file():
-        have = ", ".join(sorted(p.name for p in folder.glob("*.ckpt"))) or "none"
-        raise SlimsepError(f"{run_dir}: no checkpoint {name!r} in checkpoints/ (there: {have})")
-    return path
