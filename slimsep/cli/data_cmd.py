@@ -19,6 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     oc.add_argument("--n-test", type=int, default=40, help="mixtures per test condition (default: %(default)s)")
     oc.add_argument("--n-valid", type=int, default=10, help="mixtures per validation condition (default: %(default)s)")
     oc.add_argument("--seed", type=int, default=0)
+    oc.add_argument("--voices", type=Path, help="a voices folder with MANIFEST.tsv (e.g. ../shared/voices, or one "
+                    "built by scripts/build_voices.py): its speakers join the corpus (v3), held-out ones in "
+                    "valid_read / test_read")
+    oc.add_argument("--voices-valid", type=int, default=20, metavar="N",
+                    help="validation speakers drawn from --voices (default: %(default)s)")
+    oc.add_argument("--voices-test", type=int, default=40, metavar="N",
+                    help="test speakers drawn from --voices (default: %(default)s)")
     oc.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     oc.set_defaults(func=_open_corpus)
     fe = sub.add_parser("fetch", help="download and unpack Debian packages into the cache")
@@ -45,8 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _open_corpus(args: argparse.Namespace) -> int:
     from slimsep.data.open_corpus import build_open_corpus
 
+    for name in ("n_test", "n_valid", "voices_valid", "voices_test"):
+        if getattr(args, name) < 1:
+            raise SlimsepError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     summary = build_open_corpus(args.out, n_test=args.n_test, n_valid=args.n_valid, seed=args.seed,
-                                quiet=args.quiet)
+                                quiet=args.quiet, voices=args.voices,
+                                voices_held_out=(args.voices_valid, args.voices_test))
     print(format_summary(summary))
     return 0
 
@@ -66,7 +77,7 @@ def format_summary(summary: dict) -> str:
     if "sources" in summary:
         lines += ["", "| split | source | hours | files | voices | f / m / unknown | certain / estimated | "
                   "gender from pitch |", "|---|---|---:|---:|---:|---|---|---:|"]
-        for split in ("train", "valid", "test"):
+        for split in ("train", "valid", "test", "valid_read", "test_read"):
             for source, t in sorted(summary["sources"].get(split, {}).items()):
                 lines.append(f"| {split} | {source} | {t['hours']:.2f} | {t['files']} | {t['voices']} | "
                              f"{t['f']} / {t['m']} / {t['u']} | {t['certain']} / {t['estimated']} | "

@@ -44,12 +44,19 @@ def condition_order(name: str) -> tuple:
     return (0, -parsed[0], parsed[1], "") if parsed else (1, 0.0, 0.0, name)
 
 
+def noise_split(split: str) -> str:
+    """The split whose noise clips a held-out split's mixtures use: ``valid_read`` -> ``valid``, ``test_read`` ->
+    ``test`` (the voices folder brings speech only); anything else but ``valid`` -> ``test``."""
+    return "valid" if split.startswith("valid") else "test"
+
+
 def write_condition(root: Path, split: str, overlap: float, activity: float, count: int, seed: int,
                     sample_rate: int = 8000) -> str:
     """Simulate ``count`` mixtures of one condition into ``<root>/<split>/<name>/``."""
     name = condition_name(overlap, activity)
     folder = root / split / name
-    speakers, noises = speaker_pools(root, "valid" if split == "valid" else "test")
+    speakers, _ = speaker_pools(root, split)
+    _, noises = speaker_pools(root, noise_split(split))
     load = audio_loader(root)
     rng = np.random.default_rng(seed)
     recipes = [draw_pair_recipe(rng, f"{name}_{i:04d}", speakers, noises, load, overlap, activity)

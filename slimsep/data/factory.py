@@ -51,7 +51,8 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 
 
 @register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
-                        "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps", "noise_activities"))
+                        "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps", "noise_activities",
+                        "valid_split"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
@@ -61,7 +62,8 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     overlaps (the talker-overlap ratios drawn from, default [1.0, 0.5, 0.25]; [1.0]: every mixture fully
     overlapped, as in wsj0-2mix and Libri2Mix "min") and noise_activities (sep_noisy: the shares of the mixture
     the noise covers, drawn from, default [0.0, 0.5, 1.0]; [0.0, 0.0, 0.5, 1.0] makes half the mixtures clean);
-    condition (one folder name, else all).
+    condition (one folder name, else all); valid_split (the folder validation reads, default "valid"; corpus v3's
+    read-speech voices: "valid_read").
     """
     from torch.utils.data import ConcatDataset, Subset
 
@@ -78,7 +80,7 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
                                  overlaps=check_ratios(spec.get("overlaps", (1.0, 0.5, 0.25)), "overlaps"),
                                  activities=check_ratios(spec.get("noise_activities", (0.0, 0.5, 1.0)),
                                                          "noise_activities", zero_ok=True))
-    found = find_conditions(root, task=task, split=split)
+    found = find_conditions(root, task=task, split=spec.get("valid_split", "valid") if split == "valid" else split)
     if spec.get("condition"):
         return found[spec["condition"]]
     parts = list(found.values())

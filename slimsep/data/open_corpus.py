@@ -1,13 +1,15 @@
-"""Build the open corpus: real voices from Debian packages, speaker-disjoint splits, simulated conditions.
+"""Build the open corpus: real voices from Debian packages (v2) and a voices folder (v3), speaker-disjoint splits,
+simulated conditions. The voices come from :mod:`slimsep.data.sources`; this module only cuts, levels and writes.
 
-Layout under the output folder::
+Layout under the output folder (``*_read``: held-out voices of the voices folder, v3 only)::
 
-    sources/{train,valid,test}/<speaker>/<speaker>_<n>.wav   3-6 s utterances at -26 dBFS active-speech RMS
+    sources/{train,valid,test,valid_read,test_read}/<speaker>/<speaker>_<n>.wav
+                                                             3-6 s utterances at -26 dBFS active-speech RMS
     noise/{train,valid,test}/<name>.wav                      urban ambience and music at 8 kHz
     manifest.csv                                             path, speaker, gender, language, split, samples,
                                                              seconds, source, voice (certain|estimated),
                                                              gender_from (data|pitch)
-    {valid,test}/ov{100,50,25}_na{0,50,100}/{mix_clean,mix_both,s1,s2,noise}/<id>.wav + metadata.csv
+    {valid,test,valid_read,test_read}/ov{100,50,25}_na{0,50,100}/{mix_clean,mix_both,s1,s2,noise}/<id>.wav + metadata.csv
     summary.json
 
 Training mixes on the fly from ``sources/train`` (:class:`DynamicMixDataset`); the condition folders are fixed.
@@ -26,54 +28,18 @@ import numpy as np
 
 from slimsep.atomic import write_json_atomic, write_text_atomic
 from slimsep.audio import write_audio
-from slimsep.data import speech_sources
+from slimsep.data import sources
+from slimsep.data.sources import debian_speech, voices as voices_source
+from slimsep.data.sources.levels import LEVEL_DBFS, normalise_level, trim_silence
+from slimsep.data.sources.speaker import Speaker, to_rate
 from slimsep.data.conditions import CONDITIONS, write_condition
+from slimsep.errors import SlimsepError
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 8000
 GAP = 0.12  # seconds of silence between joined clips
-LEVEL_DBFS = -26.0  # active-speech RMS of every clip and utterance (frames within 40 dB of the loudest 10 ms frame)
-PEAK_MAX = 0.95  # an utterance whose peak would pass this is scaled down (it then sits below LEVEL_DBFS)
 WORKERS = 2  # the build machine is shared: two processes at most
-
-
-def trim_silence(audio: np.ndarray, sr: int, threshold_db: float = -40.0, margin: float = 0.05) -> np.ndarray:
-    """Cut leading and trailing stretches quieter than ``threshold_db`` below the clip's loudest 10 ms frame."""
-    frame = max(1, sr // 100)
-    n = audio.shape[0] // frame
-    if n == 0:
-        return audio[:0]
-    energy = np.square(audio[:n * frame].reshape(n, frame)).mean(1)
-    active = np.flatnonzero(energy > energy.max() * 10 ** (threshold_db / 10))
-    if energy.max() <= 1e-10 or active.size == 0:
-        return audio[:0]
-    pad = int(margin * sr)
-    return audio[max(0, active[0] * frame - pad):min(audio.shape[0], (active[-1] + 1) * frame + pad)]
-
-
-def active_rms(x: np.ndarray, sr: int, threshold_db: float = -40.0) -> float:
-    """RMS over the 10 ms frames within ``threshold_db`` of the loudest one (pauses do not lower the level).
-
-    A simple stand-in for ITU-T P.56 active speech level; 0.0 for silence.
-    """
-    frame = max(1, sr // 100)
-    n = x.shape[0] // frame
-    if n == 0:
-        return 0.0
-    energy = np.square(x[:n * frame].astype(np.float64)).reshape(n, frame).mean(1)
-    if energy.max() <= 1e-12:
-        return 0.0
-    return float(np.sqrt(energy[energy > energy.max() * 10 ** (threshold_db / 10)].mean()))
-
-
-def normalise_level(x: np.ndarray, sr: int, level_dbfs: float = LEVEL_DBFS) -> np.ndarray:
-    """``x`` scaled to an active-speech RMS of ``level_dbfs`` dBFS, then down to a peak of ``PEAK_MAX`` if higher."""
-    rms = active_rms(x, sr)
-    if rms == 0.0:
-        return x.astype(np.float32)
-    y = x * (10 ** (level_dbfs / 20) / rms)
-    peak = float(np.abs(y).max())
-    return (y * (PEAK_MAX / peak) if peak > PEAK_MAX else y).astype(np.float32)
+SPLIT_SEEDS = {"valid": 0, "test": 100, "valid_read": 200, "test_read": 300}  # condition seed offsets
 
 
 def split_long(clip: np.ndarray, sr: int, longest: float, rng: np.random.Generator,
@@ -115,19 +81,19 @@ def join_utterances(clips: list[np.ndarray], rng: np.random.Generator, sr: int,
     return out
 
 
-def _speaker_utterances(speaker: speech_sources.Speaker, rng: np.random.Generator) -> list[np.ndarray]:
+def _speaker_utterances(speaker: Speaker, rng: np.random.Generator) -> list[np.ndarray]:
     clips = []
     for read in speaker.clips:
         audio, sr = read()
         if audio.shape[0] < sr // 4:
             continue
-        clip = trim_silence(speech_sources.to_rate(audio, sr, SAMPLE_RATE), SAMPLE_RATE)
+        clip = trim_silence(to_rate(audio, sr, SAMPLE_RATE), SAMPLE_RATE)
         if clip.shape[0] >= 0.3 * SAMPLE_RATE:
             clips.append(normalise_level(clip, SAMPLE_RATE))
     return [normalise_level(u, SAMPLE_RATE) for u in join_utterances(clips, rng, SAMPLE_RATE)]
 
 
-_SPEAKERS: list[speech_sources.Speaker] = []  # read by the forked writer processes (inherited, not pickled)
+_SPEAKERS: list[Speaker] = []  # read by the forked writer processes (inherited, not pickled)
 
 
 def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
@@ -146,24 +112,24 @@ def _write_speaker(job: tuple[Path, int, int]) -> list[dict]:
     return rows
 
 
-def write_sources(out: Path, seed: int, progress: Callable[[str], None], quiet: bool = True) -> list[dict]:
+def write_sources(out: Path, speakers: list[Speaker], seed: int, progress: Callable[[str], None]) -> list[dict]:
     """Write every speaker's utterances into its split (two processes); returns the manifest rows."""
-    _SPEAKERS[:] = speech_sources.speakers(seed, quiet)
+    _SPEAKERS[:] = speakers
     rows = []
     with get_context("fork").Pool(min(WORKERS, os.cpu_count() or 1)) as pool:
         jobs = [(out, seed, i) for i in range(len(_SPEAKERS))]
         for speaker, written in zip(_SPEAKERS, pool.imap(_write_speaker, jobs)):
             rows.extend(written)
-            progress(f"  {speaker.name:28s} {speaker.split:5s} {len(written):4d} utterances")
+            progress(f"  {speaker.name:32s} {speaker.split:10s} {len(written):4d} utterances")
     return rows
 
 
 def write_noise(out: Path) -> list[dict]:
     """Noise clips at 8 kHz mono, split 70/15/15 by position in the sorted list (no clip in two splits)."""
     rows = []
-    for i, (name, read) in enumerate(speech_sources.noise_files()):
+    for i, (name, read) in enumerate(debian_speech.noise_files()):
         audio, sr = read()
-        audio = speech_sources.to_rate(audio, sr, SAMPLE_RATE)
+        audio = to_rate(audio, sr, SAMPLE_RATE)
         if audio.shape[0] < SAMPLE_RATE or np.abs(audio).max() < 1e-4:
             continue
         split = ("train",) * 14 + ("valid",) * 3 + ("test",) * 3
@@ -226,24 +192,56 @@ def summarise_sources(rows: list[dict]) -> dict:
     return table
 
 
+def check_disjoint(rows: list[dict]) -> None:
+    """Raise SlimsepError naming the first speaker whose utterances lie in two splits (speakers are the unit)."""
+    seen: dict[str, str] = {}
+    for r in rows:
+        if r["speaker"] and seen.setdefault(r["speaker"], r["split"]) != r["split"]:
+            raise SlimsepError(f"speaker {r['speaker']} is in two splits ({seen[r['speaker']]}, {r['split']}); "
+                               "every split must be speaker-disjoint")
+
+
+def write_conditions(out: Path, splits: dict[str, int], seed: int, progress: Callable[[str], None]) -> None:
+    """The nine overlap x noise conditions of each held-out split, ``count`` mixtures each (seeds per split fixed,
+    so adding the read-speech splits leaves the Debian ones bit-exact)."""
+    for split, count in splits.items():
+        for k, (overlap, activity) in enumerate(CONDITIONS):
+            name = write_condition(out, split, overlap, activity, count, seed=seed * 1000 + k + SPLIT_SEEDS[split])
+            progress(f"  {split}/{name}: {count} mixtures")
+
+
 def build_open_corpus(out: Path, n_test: int = 40, n_valid: int = 10, seed: int = 0,
-                      progress: Callable[[str], None] = print, quiet: bool = True) -> dict:
+                      progress: Callable[[str], None] = print, quiet: bool = True, voices: Path | None = None,
+                      voices_held_out: tuple[int, int] = (20, 40)) -> dict:
     """Fetch, cut, split and simulate; returns the summary also written to ``summary.json``. ``quiet`` False: a
-    progress bar while the packages download and decode (minutes the first time, with no line printed)."""
+    progress bar while the packages download and decode (minutes the first time, with no line printed).
+
+    ``voices``: a voices folder (:mod:`slimsep.data.sources.voices`) added to the Debian voices (corpus v3); its
+    ``voices_held_out`` = (validation, test) speakers go to ``valid_read`` / ``test_read``, whose conditions get
+    ``n_valid`` / ``n_test`` mixtures each like the Debian ones. Raises SlimsepError for a bad voices folder
+    before anything is fetched or written."""
     start = time.time()
+    folder_voices = [] if voices is None else voices_source.speakers(voices, *voices_held_out, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     progress("speech: fetching packages and cutting utterances")
-    rows = write_sources(out, seed, progress, quiet)
+    rows = write_sources(out, sources.debian_speakers(seed, quiet) + folder_voices, seed, progress)
+    check_disjoint(rows)
     progress("noise: urban ambience and music on hold")
     rows += write_noise(out)
     _write_manifest(out, rows)
-    for split, count in (("valid", n_valid), ("test", n_test)):
-        for k, (overlap, activity) in enumerate(CONDITIONS):
-            name = write_condition(out, split, overlap, activity, count, seed=seed * 1000 + k + (split == "test") * 100)
-            progress(f"  {split}/{name}: {count} mixtures")
-    summary = {"splits": summarise(rows), "sources": summarise_sources(rows), "level_dbfs": LEVEL_DBFS,
+    held_out = {"valid": n_valid, "test": n_test}
+    if folder_voices:
+        held_out |= {"valid_read": n_valid, "test_read": n_test}
+    write_conditions(out, held_out, seed, progress)
+    summary = {"version": 3 if voices is not None else 2,
+               "splits": summarise(rows), "sources": summarise_sources(rows), "level_dbfs": LEVEL_DBFS,
                "conditions": [f"ov{int(o * 100)}_na{int(a * 100)}" for o, a in CONDITIONS],
                "n_test_per_condition": n_test, "n_valid_per_condition": n_valid, "seed": seed,
                "build_seconds": round(time.time() - start, 1)}
+    if voices is not None:
+        summary["voices"] = {"folder": str(Path(voices).resolve()), "held_out": list(voices_held_out),
+                             "licences": voices_source.licences(voices),
+                             "split_speakers": {split: sorted(s.name for s in folder_voices if s.split == split)
+                                                for split in ("valid_read", "test_read")}}
     write_json_atomic(out / "summary.json", summary, indent=2)
     return summary

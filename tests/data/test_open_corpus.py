@@ -9,8 +9,8 @@ import pytest
 
 from slimsep.data import debian
 from slimsep.cli.data_cmd import format_summary
-from slimsep.data.open_corpus import (LEVEL_DBFS, PEAK_MAX, active_rms, join_utterances, normalise_level, split_long,
-                                      summarise, summarise_sources, trim_silence)
+from slimsep.data.open_corpus import join_utterances, split_long, summarise, summarise_sources
+from slimsep.data.sources.levels import LEVEL_DBFS, PEAK_MAX, active_rms, normalise_level, trim_silence
 from slimsep.errors import SlimsepError
 from tests.conftest import Terminal
 from tests.data.conftest import tone
@@ -101,12 +101,13 @@ def test_fetch_uses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize("quiet", [False, True])
 def test_fetching_the_speech_sources_shows_progress(monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
     """The minutes of downloads and decoding before the first speaker line: a bar naming each source package."""
-    from slimsep.data import game_sources, speech_sources
+    from slimsep.data import sources
+    from slimsep.data.sources import debian_games, debian_speech
 
-    for module, name in [(speech_sources, "_asterisk"), (speech_sources, "_fillets"), (speech_sources, "_fotaq"),
-                         (game_sources, "drascula"), (game_sources, "bass"), (game_sources, "tuxpaint"),
-                         (game_sources, "ktuberling"), (game_sources, "festvox_ru")]:
+    for module, name in [(debian_speech, "asterisk"), (debian_speech, "fillets"), (debian_speech, "fotaq"),
+                         (debian_games, "drascula"), (debian_games, "bass"), (debian_games, "tuxpaint"),
+                         (debian_games, "ktuberling"), (debian_games, "festvox_ru")]:
         monkeypatch.setattr(module, name, lambda *args: [])
     monkeypatch.setattr(sys, "stderr", terminal := Terminal())
-    assert speech_sources.speakers(0, quiet=quiet) == []
+    assert sources.debian_speakers(0, quiet=quiet) == []
     assert ("speech sources" in terminal.getvalue() and "festvox-ru" in terminal.getvalue()) != quiet

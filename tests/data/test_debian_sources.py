@@ -8,8 +8,8 @@ import pytest
 import soundfile as sf
 
 from slimsep.data import game_formats as gf
-from slimsep.data import game_sources, speech_sources
-from slimsep.data.speech_sources import Speaker
+from slimsep.data.sources import debian_games, speaker
+from slimsep.data.sources.speaker import Speaker
 from slimsep.errors import SlimsepError
 
 
@@ -23,7 +23,7 @@ def _als(path: Path, seconds: float, f0: float = 120.0) -> None:
 @pytest.fixture
 def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Unpacked fake packages; fetch_package returns their folders."""
-    monkeypatch.setattr(game_sources, "fetch_package", lambda name: tmp_path / name)
+    monkeypatch.setattr(debian_games, "fetch_package", lambda name: tmp_path / name)
     return tmp_path
 
 
@@ -40,14 +40,14 @@ def test_drascula_roles_skip_effects_links_and_repeated_english(packages: Path) 
     _als(it / "BJ1.ALS", 1.5)  # re-recorded
     _als(it / "D7.ALS", 0.8)  # not a re-dubbed role
     _als(it / "1.ALS", 1.0)  # the English length again
-    english = {s.name: s for s in game_sources.drascula("drascula", "en")}
+    english = {s.name: s for s in debian_games.drascula("drascula", "en")}
     assert sorted(english) == ["drascula_en_BJ", "drascula_en_D", "drascula_en_hero"]  # S = sound effects
     assert len(english["drascula_en_hero"].clips) == 2 and english["drascula_en_BJ"].gender == "f"
-    spanish = {s.name: s for s in game_sources.drascula("drascula-spanish", "es")}
+    spanish = {s.name: s for s in debian_games.drascula("drascula-spanish", "es")}
     assert len(spanish["drascula_es_hero"].clips) == 1  # the link to ../en is not a Spanish line
     assert "drascula_es_D" not in spanish
     assert all(s.split == "test" for s in spanish.values())
-    italian = list(game_sources.drascula("drascula-italian", "it"))
+    italian = list(debian_games.drascula("drascula-italian", "it"))
     assert [s.name for s in italian] == ["drascula_it_BJ"] and len(italian[0].clips) == 1
     audio, sr = italian[0].clips[0]()
     assert sr == gf.GAME_RATE and audio.shape[0] == int(1.5 * gf.GAME_RATE)
@@ -64,7 +64,7 @@ def test_tuxpaint_never_reads_greek_bulgarian_or_spanish(packages: Path) -> None
     for lang in ("el", "bg", "es", "da", "ro"):
         _ogg(stamps / f"cat_desc_{lang}.ogg")
     _ogg(stamps / "dog_desc_da.ogg.ogg")
-    found = {s.name: s for s in game_sources.tuxpaint()}
+    found = {s.name: s for s in debian_games.tuxpaint()}
     assert sorted(found) == ["tuxpaint_da", "tuxpaint_ro"]
     assert len(found["tuxpaint_da"].clips) == 2 and found["tuxpaint_da"].gender == "m"  # from the changelog
     assert found["tuxpaint_ro"].gender_estimated and found["tuxpaint_ro"].gender == "m"  # 130 Hz
@@ -77,7 +77,7 @@ def test_ktuberling_skips_held_out_folders_and_splits_two_voice_sets(packages: P
     for k, f0 in enumerate((110.0, 120.0, 220.0)):
         _ogg(sounds / "ca" / f"word{k}.ogg", f0)
     (sounds / "en.soundtheme").write_text("<language/>")
-    found = {s.name: s for s in game_sources.ktuberling()}
+    found = {s.name: s for s in debian_games.ktuberling()}
     assert sorted(found) == ["ktuberling_ca_f", "ktuberling_ca_m", "ktuberling_en", "ktuberling_sr"]
     assert len(found["ktuberling_ca_m"].clips) == 2 and len(found["ktuberling_ca_f"].clips) == 1
     assert not found["ktuberling_ca_m"].certain and found["ktuberling_en"].certain
@@ -87,7 +87,7 @@ def test_splits_hold_the_documented_voices() -> None:
     def split(name: str) -> str:
         return Speaker(name, "u", "xx").split
     assert split("drascula_es_VB") == "test" and split("asterisk_fr_June") == "test"
-    assert {split(n) for n in speech_sources.VALID_SPEAKERS} == {"valid"}
+    assert {split(n) for n in speaker.VALID_SPEAKERS} == {"valid"}
     assert split("bass_v03") == "train" and split("drascula_en_hero") == "train" and split("drascula_it_BJ") == "train"
 
 
@@ -108,14 +108,14 @@ def test_bass_voices_are_clustered_estimates_and_the_decode_is_cached(packages: 
         pcm = np.round(128 + 127 * np.clip(x / np.abs(x).max() * 0.6, -1, 1)).astype(np.uint8).tobytes()
         entries.append((50000 + k, bytes(gf.SKY_HEADER) + propack.pack(pcm, method=1), False))
     fake_sky(folder, entries)
-    monkeypatch.setattr(game_sources, "BASS_VOICES", 2)
+    monkeypatch.setattr(debian_games, "BASS_VOICES", 2)
     monkeypatch.setenv("SLIMSEP_CACHE", str(packages / "cache"))
-    voices = list(game_sources.bass())
+    voices = list(debian_games.bass())
     assert [len(v.clips) for v in voices] == [3, 3] and {v.gender for v in voices} == {"m", "f"}
     assert not any(v.certain for v in voices) and all(v.split == "train" for v in voices)
     assert (packages / "cache/debian/decoded/beneath-a-steel-sky-8k.npz").is_file()
     monkeypatch.setattr(gf, "read_sky_speech", lambda *a: pytest.fail("decoded again despite the cache"))
-    again = list(game_sources.bass())
+    again = list(debian_games.bass())
     np.testing.assert_array_equal(again[0].clips[0]()[0], voices[0].clips[0]()[0])
 
 
@@ -124,4 +124,4 @@ def test_broken_audio_file_is_one_error_naming_it(tmp_path: Path) -> None:
     _ogg(path)
     path.write_bytes(path.read_bytes()[:60])  # truncated inside the first Ogg page
     with pytest.raises(SlimsepError, match=r"cat_desc_da.ogg: unreadable audio"):
-        speech_sources.file_clip(path)()
+        speaker.file_clip(path)()

@@ -29,7 +29,8 @@ import numpy as np
 from slimsep.atomic import atomic_path
 from slimsep.data import game_formats, voice_labels
 from slimsep.data.debian import cache_dir, fetch_package
-from slimsep.data.speech_sources import Speaker, file_clip, memory_clip, to_rate
+from slimsep.data.sources.levels import trim_silence
+from slimsep.data.sources.speaker import Speaker, file_clip, memory_clip, to_rate
 
 RATE = 8000  # the rate clips are kept at when held in memory
 # Drascula roles by file-name prefix; genders from the story where the character is known, else from pitch.
@@ -93,8 +94,6 @@ def _als_clip(path: Path):  # noqa: ANN202 (a Clip)
 
 def _bass_chunk(args: tuple[str, list[game_formats.SkyEntry]]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Decode, resample and trim a chunk of speech entries; (audio at 8 kHz, voice features) per usable clip."""
-    from slimsep.data.open_corpus import trim_silence
-
     dsk, entries = args
     out = []
     for entry in entries:
