@@ -42,6 +42,28 @@ def perturb_talkers(signals: dict[str, np.ndarray], factors: tuple[float, float]
     return mixtures(s1, s2, signals["noise"])
 
 
+def drop_talker(signals: dict[str, np.ndarray], talker: int) -> dict[str, np.ndarray]:
+    """The mixture with talker ``talker`` (0 or 1) absent: its reference all zeros, the mixtures summed without it.
+
+    A lone talker must come out in one output; PIT SI-SDR cannot ask for that (it is undefined for a silent
+    reference), so these items pair with the silent-output score of :func:`slimsep.losses.sisdr.pit_si_sdr`.
+    """
+    s1, s2 = signals["s1"], signals["s2"]
+    return mixtures(np.zeros_like(s1) if talker == 0 else s1, np.zeros_like(s2) if talker == 1 else s2,
+                    signals["noise"])
+
+
+def check_share(value: object, name: str) -> float:
+    """``value`` as a share in [0, 1); SlimsepError naming ``name`` otherwise (1 would leave no two-talker item)."""
+    try:
+        share = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        share = float("nan")
+    if not 0.0 <= share < 1.0:
+        raise SlimsepError(f"{name} must be a share in [0, 1), got {value!r}")
+    return share
+
+
 def check_range(value: object, name: str, low: float, high: float) -> tuple[float, float] | None:
     """``value`` as a (lo, hi) pair with ``low <= lo <= hi <= high``, or None; SlimsepError naming ``name``."""
     if value is None:

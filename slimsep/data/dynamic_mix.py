@@ -9,7 +9,9 @@ utterances. On the open corpus, where 70 of 76 training speakers have a few line
 "uniform" validated better (docs/data.md), so it is the default. Training-only augmentation
 (:mod:`slimsep.data.augment`, all off by default): ``speed_range`` plays each talker at a random speed in that range,
 ``pitch_range`` shifts each talker's pitch by a random number of semitones, ``gain_range`` gives each talker a random
-gain in dB, ``mix_gain_range`` gives the whole mixture (and its targets) one random gain in dB.
+gain in dB, ``mix_gain_range`` gives the whole mixture (and its targets) one random gain in dB, ``single_talker``
+is the share of items with one talker absent (its reference silent; the training loss then asks its output to be
+silent, so a lone voice is not split across both outputs).
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ import torch
 from torch.utils.data import Dataset
 
 from slimsep.audio import fit_length
-from slimsep.data.augment import (check_range, check_speed_range, gain_mixture, gain_talkers, perturb_talkers,
-                                  shift_talkers)
+from slimsep.data.augment import (check_range, check_share, check_speed_range, drop_talker, gain_mixture,
+                                  gain_talkers, perturb_talkers, shift_talkers)
 from slimsep.data.folders import task_mixture
 from slimsep.data.pools import (audio_loader, check_pool_files, draw_pair_recipe, speaker_pools,
                                 speaker_probabilities)
@@ -36,7 +38,7 @@ class DynamicMixDataset(Dataset):
                  task: str = "sep_noisy", seed: int = 0, sample_rate: int = 8000,
                  speaker_weighting: str = "uniform", speed_range: tuple[float, float] | None = None,
                  pitch_range: tuple[float, float] | None = None, gain_range: tuple[float, float] | None = None,
-                 mix_gain_range: tuple[float, float] | None = None,
+                 mix_gain_range: tuple[float, float] | None = None, single_talker: float = 0.0,
                  load: Callable[[str], np.ndarray] | None = None) -> None:
         """``load`` reads a manifest path into float32 audio at ``sample_rate`` (default: the files under ``root``,
         each checked to exist at that rate before any work); another loader (an in-memory pack, as
@@ -56,6 +58,7 @@ class DynamicMixDataset(Dataset):
         self.pitch_range = check_range(pitch_range, "pitch_range (semitones)", -12.0, 12.0)
         self.gain_range = check_range(gain_range, "gain_range (dB)", -40.0, 40.0)
         self.mix_gain_range = check_range(mix_gain_range, "mix_gain_range (dB)", -60.0, 20.0)
+        self.single_talker = check_share(single_talker, "single_talker")
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -89,6 +92,8 @@ class DynamicMixDataset(Dataset):
             signals = gain_talkers(signals, tuple(rng.uniform(*self.gain_range, size=2)))
         if self.mix_gain_range is not None:
             signals = gain_mixture(signals, float(rng.uniform(*self.mix_gain_range)))
+        if self.single_talker > 0 and rng.random() < self.single_talker:
+            signals = drop_talker(signals, int(rng.integers(2)))
         return signals
 
     def item_info(self, index: int) -> dict:

@@ -52,7 +52,7 @@ def _synthetic(spec: Mapping[str, Any], split: str) -> Dataset:
 
 @register("open", keys=("root", "task", "segment", "n_items", "seed", "speaker_weighting", "speed_range",
                         "pitch_range", "gain_range", "mix_gain_range", "condition", "overlaps", "noise_activities",
-                        "valid_split"))
+                        "valid_split", "single_talker"))
 def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
     """The open corpus: dynamic mixing for "train"; the simulated condition folders for "valid"/"test".
 
@@ -77,6 +77,7 @@ def _open_corpus(spec: Mapping[str, Any], split: str) -> Dataset:
                                  speaker_weighting=spec.get("speaker_weighting", "uniform"),
                                  speed_range=spec.get("speed_range"), pitch_range=spec.get("pitch_range"),
                                  gain_range=spec.get("gain_range"), mix_gain_range=spec.get("mix_gain_range"),
+                                 single_talker=spec.get("single_talker", 0.0),
                                  overlaps=check_ratios(spec.get("overlaps", (1.0, 0.5, 0.25)), "overlaps"),
                                  activities=check_ratios(spec.get("noise_activities", (0.0, 0.5, 1.0)),
                                                          "noise_activities", zero_ok=True))

@@ -33,12 +33,36 @@ def pairwise_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> 
     return si_sdr(est.unsqueeze(2), ref.unsqueeze(1), eps=eps)
 
 
-def pit_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8) -> tuple[torch.Tensor, torch.Tensor]:
+SILENT_BELOW_DB = -60.0  # a reference this far below its mixture's energy is an absent talker
+SILENT_CAP_DB = 30.0  # the best score an output facing an absent talker can earn
+
+
+def silent_output_score(est: torch.Tensor, mix: torch.Tensor, cap_db: float = SILENT_CAP_DB) -> torch.Tensor:
+    """``est`` [B, S, T], ``mix`` [B, T] -> [B, S] how quiet each output is: ``10 log10(|x|^2 / (|s^|^2 + tau
+    |x|^2))`` dB with tau = 10^(-cap/10), the thresholded SNR of Wisdom et al. (2020, "Unsupervised sound separation
+    using mixture invariant training", eq. 4) for a zero reference, against the mixture ``x``.
+
+    SI-SDR is undefined for a silent reference (its 0/0 is whatever eps makes it), so an output that should be
+    silent needs its own score: 0 dB when the output holds the whole mixture's energy, ``cap_db`` when silent, with
+    a gradient that fades near the cap instead of growing.
+    """
+    power = mix.pow(2).sum(-1, keepdim=True)
+    return 10 * torch.log10(power / (est.pow(2).sum(-1) + 10 ** (-cap_db / 10) * power + 1e-12) + 1e-12)
+
+
+def pit_si_sdr(est: torch.Tensor, ref: torch.Tensor, eps: float = 1e-8,
+               mix: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Best-permutation mean SI-SDR per utterance [B], and the permutation [B, S].
 
-    ``perm[b, i]`` is the estimate assigned to reference ``i``; exhaustive search (S! is tiny for S<=3).
+    ``est``, ``ref`` [B, S, T]. ``perm[b, i]`` is the estimate assigned to reference ``i``; exhaustive search (S! is
+    tiny for S<=3). With the mixture ``mix`` [B, T], a reference more than ``SILENT_BELOW_DB`` below it (an absent
+    talker) scores its estimate by :func:`silent_output_score` instead of SI-SDR; without it, or when every talker
+    is present, the result is plain PIT SI-SDR.
     """
     pair = pairwise_si_sdr(est, ref, eps)
+    if mix is not None:
+        silent = ref.pow(2).sum(-1) <= 10 ** (SILENT_BELOW_DB / 10) * mix.pow(2).sum(-1, keepdim=True)  # [B, S_ref]
+        pair = torch.where(silent[:, None, :], silent_output_score(est, mix)[:, :, None], pair)
     S = est.shape[1]
     perms = torch.tensor(list(itertools.permutations(range(S))), device=est.device)  # [P, S]
     refs = torch.arange(S, device=est.device)

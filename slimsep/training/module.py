@@ -107,7 +107,7 @@ class SeparationModule(L.LightningModule):
         opt.zero_grad()
         widths, sw = self.model.cfg.widths, self.tc.sandwich
         full = self.run_model(mix, 1.0).estimates
-        full_score, perm = pit_si_sdr(full, ref)
+        full_score, perm = pit_si_sdr(full, ref, mix=mix)
         self.manual_backward(-full_score.mean())
         teacher = teacher_targets(full, perm)
         gen = self._generator()
@@ -116,7 +116,7 @@ class SeparationModule(L.LightningModule):
         narrow += self._whole_widths(gen, sw.whole_widths)
         losses = []
         for w in narrow:
-            loss = student_loss(self.run_model(mix, w).estimates, ref, teacher, sw.distill, sw.distill_cap_db)
+            loss = student_loss(self.run_model(mix, w).estimates, ref, teacher, sw.distill, sw.distill_cap_db, mix)
             self.manual_backward(loss)
             losses.append(loss.detach())
         self._clip_and_step(opt)
@@ -173,7 +173,7 @@ class SeparationModule(L.LightningModule):
     def _static_step(self, mix: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         opt = self.optimizers()
         opt.zero_grad()
-        score, _ = pit_si_sdr(self.run_model(mix, float(self.tc.static.width)).estimates, ref)
+        score, _ = pit_si_sdr(self.run_model(mix, float(self.tc.static.width)).estimates, ref, mix=mix)
         self.manual_backward(-score.mean())
         self._clip_and_step(opt)
         self.log("train/si_sdr", score.mean(), prog_bar=True, batch_size=mix.shape[0])

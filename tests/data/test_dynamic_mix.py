@@ -98,3 +98,25 @@ def test_a_loader_of_its_own_needs_no_files_on_disk(mini_open_corpus: Path) -> N
                              load=lambda path: np.full(8000, 0.1, dtype=np.float32))
     mix, sources = data[0]
     assert mix.shape[-1] == 8000 and torch.isfinite(sources).all()
+
+
+def test_single_talker_items_have_one_silent_reference_and_a_mixture_without_it(mini_open_corpus: Path) -> None:
+    plain = DynamicMixDataset(mini_open_corpus, segment=1.5, n_items=40, seed=2, task="sep_clean")
+    lone = DynamicMixDataset(mini_open_corpus, segment=1.5, n_items=40, seed=2, task="sep_clean", single_talker=0.5)
+    silent = 0
+    for i in range(40):
+        (mix_a, ref_a), (mix_b, ref_b) = plain[i], lone[i]
+        absent = ref_b.pow(2).sum(-1) == 0
+        if absent.any():
+            silent += 1
+            kept = int((~absent).nonzero()[0, 0])
+            assert torch.equal(ref_b[kept], ref_a[kept]) and torch.allclose(mix_b, ref_a[kept])
+        else:
+            assert torch.equal(mix_a, mix_b) and torch.equal(ref_a, ref_b)
+    assert 10 <= silent <= 30
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, "half"])
+def test_a_bad_single_talker_share_is_one_line(mini_open_corpus: Path, bad: object) -> None:
+    with pytest.raises(SlimsepError, match=r"single_talker must be a share in \[0, 1\)"):
+        DynamicMixDataset(mini_open_corpus, segment=1.0, n_items=2, single_talker=bad)
