@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from slimsep.atomic import write_text_atomic
+from slimsep.data.sources.voices import ATTRIBUTIONS
 from slimsep.inference.pretrained import pretrained_dir
 from slimsep.models import load_model, save_model
 from slimsep.models.serialization import load_model_and_metadata
@@ -33,9 +34,38 @@ def data_description(recipe: dict) -> dict:
     root = Path(str(recipe.get("data", {}).get("root", "")))
     summary = root / "summary.json"
     info = json.loads(summary.read_text()) if summary.is_file() else {}
+    voices = info.get("voices", {})
     return {"corpus": recipe.get("data", {}).get("corpus"), "task": recipe.get("data", {}).get("task"),
+            "version": info.get("version", 2 if info else None),
             "splits": {k: {"hours": round(v["hours"], 3), "speakers": sorted(v["speakers"])}
-                       for k, v in info.get("splits", {}).items()}}
+                       for k, v in info.get("splits", {}).items()},
+            "voices_licences": voices.get("licences", {})}
+
+
+def speakers_line(split: str, info: dict) -> str:
+    """One split of the card's data list: every speaker where there are few, counts per source where many."""
+    names = info["speakers"]
+    if len(names) > 40:
+        sources: dict[str, int] = {}
+        for name in names:
+            source = next((v for v in ATTRIBUTIONS if name.startswith(v + "_")), name.split("_")[0])
+            sources[source] = sources.get(source, 0) + 1
+        return (f"- {split}: {info['hours']:.2f} h, {len(names)} speakers ("
+                + ", ".join(f"{n} {k}" for k, n in sorted(sources.items(), key=lambda kv: -kv[1])) + ")")
+    return (f"- {split}: {info['hours']:.2f} h, {len(names)} speakers "
+            f"({', '.join(s for s in names if not s.startswith('fotaq_P'))}"
+            f"{' and FOTAQ voices' if any(s.startswith('fotaq_P') for s in names) else ''})")
+
+
+def attribution_lines(data: dict) -> list[str]:
+    """The card's attribution section: what the licences of the voices folder's corpora require."""
+    sources = data.get("voices_licences", {})
+    if not sources:
+        return []
+    return ["", "## Attributions", "", "Trained on speech from these corpora (the voices folder, docs/data.md):", "",
+            *("- " + ATTRIBUTIONS.get(source, f"{source} ({', '.join(licences)})")
+              for source, licences in sources.items()),
+            "- Debian packages' voices: see docs/data.md for each package and licence."]
 
 
 def portable_metadata(meta: dict, network: str) -> dict:
@@ -94,9 +124,8 @@ def model_card(name: str, meta: dict, cfg: dict, notes: str = "") -> str:
              f"Open corpus (`slimsep data open-corpus`), task `{meta['data']['task']}`; speakers per split:", ""]
     for split, info in sorted(meta["data"]["splits"].items()):
         if split.startswith("speech_"):
-            lines.append(f"- {split.removeprefix('speech_')}: {info['hours']:.2f} h, {len(info['speakers'])} "
-                         f"speakers ({', '.join(s for s in info['speakers'] if not s.startswith('fotaq_P'))}"
-                         f"{' and FOTAQ voices' if any(s.startswith('fotaq_P') for s in info['speakers']) else ''})")
+            lines.append(speakers_line(split.removeprefix("speech_"), info))
+    lines += attribution_lines(meta["data"])
     counts = sorted({int(per["all"]["n"]) for per in meta.get("test_results", {}).values() if "n" in per["all"]})
     lines += ["", "## Test results (held-out speakers, all nine conditions pooled)", "",
               f"{'/'.join(map(str, counts)) or 'All'} mixtures, each of two talkers from the test split's held-out "

@@ -34,3 +34,21 @@ def test_shipped_metadata_names_no_folder_of_the_training_machine() -> None:
     assert "/work" not in str(out) and out["command"] == "slimsep train -o runs/gate --set data.root=corpus"
     assert out["recipe"]["model"]["name"] == "small" and out["recipe"]["data"]["root"] == "corpus"
     assert meta["recipe"]["data"]["root"].startswith("/work")  # the run's own metadata is left as it was
+
+
+def test_card_of_a_v3_model_names_its_corpora_and_their_attributions(tmp_path) -> None:  # noqa: ANN001
+    """Issue 44: the licences of the voices folder (CC BY 4.0 for LibriSpeech, the speechocean762 notice) ask for
+    attribution; the card gives it, and a split of hundreds of speakers is counted per source, not listed."""
+    import json
+
+    ship = load_script("ship_model")
+    speakers = {f"librispeech_{i}": "f" for i in range(30)} | {f"speechocean762_{i:04d}": "m" for i in range(20)}
+    (tmp_path / "summary.json").write_text(json.dumps({
+        "version": 3, "splits": {"speech_train": {"hours": 2.0, "files": 9, "speakers": speakers}},
+        "voices": {"licences": {"librispeech": ["CC BY 4.0"], "speechocean762": ["Apache-2.0"]}}}))
+    data = ship.data_description({"data": {"corpus": "open", "task": "sep_noisy", "root": str(tmp_path)}})
+    meta = {"recipe": {"gate": {"lambda": 1.0}}, "command": "slimsep train", "steps": 1,
+            "reproduce": "scripts/reproduce_campaign.sh", "data": data}
+    card = ship.model_card("default", meta, get_config("small").to_dict())
+    assert "- train: 2.00 h, 50 speakers (30 librispeech, 20 speechocean762)" in card
+    assert "LibriSpeech (CC BY 4.0): V. Panayotov" in card and "speechocean762: An Open-Source" in card

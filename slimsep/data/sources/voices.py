@@ -26,6 +26,17 @@ MANIFEST = "MANIFEST.tsv"
 COLUMNS = ("source", "speaker", "gender", "language", "licence", "duration_s", "path", "origin")
 SPLIT_NAMES = {"train": "train", "valid": "valid_read", "test": "test_read"}  # manifest split -> corpus split
 GENDERS = {"F": "f", "M": "m", "": "u"}
+# What each source corpus's licence asks a user of models trained on it to say (the folder's README.md).
+ATTRIBUTIONS = {
+    "speechocean762": "speechocean762 (Apache-2.0 per its dataset card; the authors: free for commercial and "
+                      "non-commercial use): J. Zhang, Z. Zhang, Y. Wang, Z. Yan, Q. Song, Y. Huang, K. Li, D. Povey, "
+                      "Y. Wang, \"speechocean762: An Open-Source Non-native English Speech Corpus For Pronunciation "
+                      "Assessment\", Interspeech 2021; files changed (8 kHz, trimmed).",
+    "librispeech": "LibriSpeech (CC BY 4.0): V. Panayotov, G. Chen, D. Povey, S. Khudanpur, \"LibriSpeech: an ASR "
+                   "corpus based on public domain audio books\", ICASSP 2015, https://www.openslr.org/12; files "
+                   "changed (8 kHz, trimmed).",
+    "common_voice": "Mozilla Common Voice (CC0 1.0; credited as a courtesy).",
+}
 HELD_OUT_MIN_SECONDS = 8.0  # two utterances of the corpus's 3-6 s at least
 
 
