@@ -4,7 +4,8 @@ Every writer in slimsep (audio, text reports, model files, ONNX graphs, plots) w
 destination folder and renames it onto the destination when complete; ``os.replace`` within one folder is atomic on
 POSIX and Windows, so an interrupted write never leaves a half-written file under the real name, and never
 replaces a good file with a broken one. The finished file gets the mode a plain ``open`` would give it (it follows
-the umask), not the owner-only mode of a temporary file.
+the umask), not the owner-only mode of a temporary file. A disk that fills up during the write is one
+:class:`~slimsep.errors.DiskFullError` naming the destination (the OSError of a ``write`` names no file).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from slimsep.errors import OutputExistsError, SlimsepError
+from slimsep.errors import OutputExistsError, SlimsepError, full_disk_names
 
 
 @contextmanager
@@ -24,12 +25,13 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
     ``path`` when the block completes, removed when it raises. ``suffix`` keeps the extension some writers need
     (matplotlib picks the format from it)."""
     path = Path(path)
-    tmp = _temporary(path, suffix)
-    try:
-        yield tmp
-        _publish(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with full_disk_names(path):
+        tmp = _temporary(path, suffix)
+        try:
+            yield tmp
+            _publish(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -43,21 +45,33 @@ def atomic_paths(paths: dict[str, Path], exclusive: bool = False) -> Iterator[di
     """
     temps: dict[str, Path] = {}
     try:
-        for key, path in paths.items():
-            temps[key] = _temporary(Path(path), f".tmp{Path(path).suffix}")
-        yield temps
-        published: list[Path] = []
-        try:
+        with full_disk_names(_where(paths)):
             for key, path in paths.items():
-                _publish(temps[key], Path(path), exclusive)
-                published.append(Path(path))
-        except BaseException:
-            for path in published:
-                path.unlink(missing_ok=True)
-            raise
+                temps[key] = _temporary(Path(path), f".tmp{Path(path).suffix}")
+            yield temps
+            _publish_all(temps, paths, exclusive)
     finally:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)
+
+
+def _where(paths: dict[str, Path]) -> str:
+    """What a one-line error names for a group of files: their folder when they share one, else each file."""
+    folders = {Path(p).parent for p in paths.values()}
+    return f"{folders.pop()}/" if len(folders) == 1 else ", ".join(str(p) for p in paths.values())
+
+
+def _publish_all(temps: dict[str, Path], paths: dict[str, Path], exclusive: bool) -> None:
+    """Publish every temporary file under its name, or (on any failure) remove those already published."""
+    published: list[Path] = []
+    try:
+        for key, path in paths.items():
+            _publish(temps[key], Path(path), exclusive)
+            published.append(Path(path))
+    except BaseException:
+        for path in published:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _temporary(path: Path, suffix: str) -> Path:

@@ -1,6 +1,10 @@
 """One exception type for every user-facing problem, so the CLI can print one clear line."""
 from __future__ import annotations
 
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -39,6 +43,42 @@ class ModelFileError(SlimsepError):
     input, so the command exits 1 like a separation that failed, not 2 like a wrong argument."""
 
     exit_code = 1
+
+
+class DiskFullError(SlimsepError):
+    """A write that failed for want of space (ENOSPC, or EDQUOT: a quota is a full disk to its user). Its own
+    message, not a generic system error: the fix is the user's (free space, write elsewhere), and nothing is lost
+    that a retry cannot redo, since every writer is atomic. Exit 1: the run failed; no argument was wrong."""
+
+    exit_code = 1
+
+    def __init__(self, path: str | Path, code: int = errno.ENOSPC, advice: str = "free some space or write to "
+                                                                              "another disk") -> None:
+        self.path, self.code, self.advice = str(path), code, advice
+        super().__init__(f"{path}: the disk is full ({os.strerror(code)}); {advice}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.code, self.advice)
+
+
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextmanager
+def full_disk_names(path: str | Path) -> Iterator[None]:
+    """Turn an OSError for a full disk inside the block into :class:`DiskFullError` naming ``path``: the OSError
+    of a ``write`` carries no file name, so only the caller knows which file the disk could not take. Where the
+    OSError came while handling a DiskFullError (a library's clean-up writing to the same full disk), that first
+    one, which names the file more closely, is raised."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in FULL_DISK:
+            raise
+        earlier = exc.__context__
+        while earlier is not None and not isinstance(earlier, DiskFullError):
+            earlier = earlier.__context__
+        raise (earlier or DiskFullError(path, exc.errno)) from None
 
 
 class OutputExistsError(SlimsepError):

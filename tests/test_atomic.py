@@ -1,6 +1,7 @@
 """Atomic writes: the destination holds the old file or the complete new one, never a part, and no temporary stays."""
 from __future__ import annotations
 
+import errno
 import math
 from pathlib import Path
 
@@ -41,3 +42,30 @@ def test_a_folder_as_the_destination_is_a_clear_error_before_any_write(tmp_path:
     with pytest.raises(SlimsepError, match="out: is a folder"), atomic_path(folder) as tmp:
         tmp.write_text("model")
     assert folder.is_dir() and [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_full_disk_during_a_write_is_one_line_naming_the_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 45: ENOSPC while writing a report keeps the old file, leaves no temporary, and names the file."""
+    target = write_text_atomic(tmp_path / "summary.md", "old")
+
+    def full(self: Path, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(SlimsepError, match=rf"^{target}: the disk is full \(No space left on device\); "):
+        write_text_atomic(target, "new")
+    monkeypatch.undo()
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["summary.md"]
+
+
+def test_a_real_full_device_is_named_too(tmp_path: Path) -> None:
+    """/dev/full answers every write with ENOSPC, as a full disk does (Linux)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    target = tmp_path / "report.csv"
+    with pytest.raises(SlimsepError, match=f"^{target}: the disk is full"), atomic_path(target) as tmp:
+        with open("/dev/full", "w") as full:
+            full.write("x" * 100_000)
+        tmp.write_text("never reached")
+    assert list(tmp_path.iterdir()) == []

@@ -57,16 +57,21 @@ def speaker_pools(root: Path, split: str) -> tuple[dict[str, list[tuple[str, int
 
 
 def check_pool_files(root: Path, entries: list[tuple[str, int]], sample_rate: int) -> None:
-    """Every listed file exists and is at ``sample_rate`` (headers only: seconds for the open corpus), so a missing
-    or resampled source is one line before the first step, not a failure at a random step of a long run."""
+    """Every listed file exists, is at ``sample_rate`` and holds at least the samples the manifest lists (headers
+    only: seconds for the open corpus), so a missing, resampled or cut-short source is one line before the first
+    step, not a failure at a random step of a long run: mixtures are drawn from the manifest's lengths."""
     from slimsep.audio import audio_info, check_file
 
-    for path, _ in entries:
+    manifest = root / "manifest.csv"
+    for path, listed in entries:
         full = Path(path) if Path(path).is_absolute() else root / path
-        found = audio_info(check_file(full)).samplerate
-        if found != sample_rate:
-            raise AudioError(full, f"sample rate is {found} Hz, the training data must be at {sample_rate} Hz "
-                                   f"(listed in {root / 'manifest.csv'})")
+        info = audio_info(check_file(full))
+        if info.samplerate != sample_rate:
+            raise AudioError(full, f"sample rate is {info.samplerate} Hz, the training data must be at {sample_rate} "
+                                   f"Hz (listed in {manifest})")
+        if info.frames < listed:
+            raise AudioError(full, f"holds {info.frames} samples, but {manifest} lists {listed}; the file was cut "
+                                   "short or replaced: restore it, or rebuild the manifest")
 
 
 def draw_pair_recipe(rng: np.random.Generator, mixture_id: str, speakers: dict, noises: list, load,  # noqa: ANN001

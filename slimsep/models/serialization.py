@@ -5,13 +5,15 @@ without pickle code.
 an untrusted source cannot execute code on load. Every load is checked before any audio is read (a file that
 parses can still be damaged: torch does not verify the zip entries' CRCs): the keys, the config's fields and
 ranges (``ModelConfig``), every tensor's shape against the config, every weight finite and of a plausible size,
-and the SHA-256 of the weights that :func:`save_model` stores. Files written before the checksum existed (the
-shipped ``default.pt``) are verified by the other checks.
+and the SHA-256 of the weights that :func:`save_model` stores. A file without that checksum still loads, with a
+one-line note naming it (:func:`note_unchecked`), since files written before the checksum existed are verified by
+the other checks.
 """
 from __future__ import annotations
 
 import hashlib
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,8 @@ def save_model(model: DSN, path: str | Path, metadata: dict[str, Any] | None = N
         "metadata": metadata or {},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)  # a file object: a full disk is then an OSError (ENOSPC), not a torch riddle
     return path
 
 
@@ -101,7 +103,7 @@ def check_payload(payload: dict[str, Any], path: str | Path) -> None:
     if not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelFileError(f"{path}: damaged model file: 'state_dict' must map names to tensors")
     expected = payload.get("checksum")
-    if expected is not None:
+    if expected is not None:  # a file without one is noted once it is built (_build), not when refused anyway
         if not isinstance(expected, dict) or expected.get("algorithm") != CHECKSUM:
             raise ModelFileError(f"{path}: damaged model file: unknown checksum {expected!r}")
         if state_checksum(state) != expected.get("state_dict"):
@@ -109,6 +111,25 @@ def check_payload(payload: dict[str, Any], path: str | Path) -> None:
     for name, tensor in state.items():
         if tensor.is_floating_point():
             _check_values(name, tensor, path)
+
+
+_NOTED: set[str] = set()
+
+
+def note_unchecked(path: str | Path) -> None:
+    """A note on stderr (once per file and process) that a model file has no checksum of its weights.
+
+    A note, not a refusal: files written before slimsep stored the checksum (issue 28) have none and must keep
+    loading, and a removed entry is no sign of an attack (whoever can edit the file can rewrite the checksum too);
+    the checksum catches damage in transit or on disk, which the other checks (shapes, finite and plausible
+    weights) still partly catch. Silence would hide that this file got the weaker check; the note says so and how
+    to add one (``save_model`` writes it)."""
+    key = str(Path(path).absolute())
+    if key not in _NOTED:
+        _NOTED.add(key)
+        print(f"slimsep: note: {path}: no checksum of its weights (written before slimsep stored one, or the entry "
+              "was removed), so damage to them may go unnoticed; re-save it (load_model, then save_model) to add "
+              "one", file=sys.stderr)
 
 
 def _check_values(name: str, tensor: torch.Tensor, path: str | Path) -> None:
@@ -138,15 +159,20 @@ def _build(payload: dict[str, Any], path: str | Path) -> DSN:
     except (SlimsepError, TypeError) as exc:
         raise ModelFileError(f"{path}: bad model config ({first_line(exc)})") from None
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
-    _check_shapes(cfg, state, path)
+    check_state(cfg, state, path)
     model = DSN(cfg)
     model.load_state_dict(state)
+    if payload.get("checksum") is None:
+        note_unchecked(path)
     return model.eval()
 
 
-def _check_shapes(cfg: ModelConfig, state: dict[str, torch.Tensor], path: str | Path) -> None:
+def check_state(cfg: ModelConfig, state: dict[str, object], path: str | Path) -> None:
     """The file's tensors against the config's, compared on the meta device: a config that asks for a huge
-    network is refused before any memory is allocated for it."""
+    network is refused before any memory is allocated for it (model files and training checkpoints alike)."""
+    odd = next((name for name, value in state.items() if not isinstance(value, torch.Tensor)), None)
+    if odd is not None:
+        raise ModelFileError(f"{path}: damaged weights: {odd} is a {type(state[odd]).__name__}, not a tensor")
     with torch.device("meta"):
         expected = {k: tuple(v.shape) for k, v in DSN(cfg).state_dict().items()}
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))

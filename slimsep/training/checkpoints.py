@@ -6,6 +6,7 @@ Why explicit: ``torch.load`` only defaults to ``weights_only=True``; the environ
 """
 from __future__ import annotations
 
+import pickle
 import signal
 import threading
 from pathlib import Path
@@ -19,15 +20,31 @@ from slimsep.atomic import atomic_path
 from slimsep.errors import SlimsepError, first_line
 
 
+STOP_EXTRA = (signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()  # a closed terminal stops as SIGTERM does
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """A Lightning checkpoint read without pickle code; a damaged or hostile file is one SlimsepError naming it."""
+    """A Lightning checkpoint read without pickle code; a damaged or hostile file is one SlimsepError naming it.
+
+    Torch's own text for a refused object advises loading with ``weights_only=False``, which would run the file's
+    code: never quoted here; the line says what the file is instead."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - truncated zips, bad pickles and refused objects raise many types
-        raise SlimsepError(f"{path}: damaged or unsafe checkpoint ({first_line(exc)})") from None
+        raise SlimsepError(f"{path}: damaged or unsafe checkpoint ({_load_failure(exc)})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise SlimsepError(f"{path}: damaged checkpoint (no state_dict)")
     return ckpt
+
+
+def _load_failure(exc: Exception) -> str:
+    """Why ``torch.load`` failed, in one short clause; for a refused object not torch's text, which goes on to
+    suggest the unsafe ``weights_only=False``."""
+    text = str(exc).lower()
+    if isinstance(exc, pickle.UnpicklingError) or "weights only" in text or "weights_only" in text:
+        return ("the file is damaged or not a slimsep checkpoint; slimsep reads only tensors and plain data from "
+                "one, never code")
+    return first_line(exc)
 
 
 def resume_checkpoint(run_dir: Path) -> tuple[Path, list[str]]:
@@ -65,15 +82,15 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            torch.save(checkpoint, tmp)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            torch.save(checkpoint, f)  # a file object: a full disk is then an OSError (ENOSPC), not a torch riddle
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
         return load_checkpoint(Path(path))
 
 
 class StopOnSignal(L.Callback):
-    """SIGTERM or SIGINT during training: finish the current step, stop, and let ``train`` save ``last.ckpt`` and
+    """SIGTERM, SIGHUP or SIGINT during training: finish the current step, stop, and let ``train`` save ``last.ckpt`` and
     exit non-zero. Installed when training starts (after Lightning's own SIGTERM handler, which would end the run
     with exit status 0 and no checkpoint); Lightning restores the previous handlers at teardown."""
 
@@ -88,7 +105,7 @@ class StopOnSignal(L.Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if threading.current_thread() is threading.main_thread():
             self._trainer = trainer
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in (signal.SIGTERM, signal.SIGINT, *STOP_EXTRA):
                 signal.signal(signum, self._stop)
 
     def _stop(self, signum: int, frame: object) -> None:

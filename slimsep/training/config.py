@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from slimsep.errors import SlimsepError
+from slimsep.threads import valid_threads
 from slimsep.training.sections import TrainConfig, check_known, check_section, nearest
 from slimsep.yaml_file import read_yaml
 
@@ -91,6 +92,7 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
         apply_override(cfg, assignment)
     typed = TrainConfig.from_dict(cfg)  # checks the sections' keys and types once
     check_free_keys(cfg)
+    valid_threads(typed.trainer.threads, "trainer.threads")  # torch answers -1 with a traceback, mid-start
     return typed
 
 

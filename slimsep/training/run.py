@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,17 +23,20 @@ import yaml
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from slimsep.atomic import write_text_atomic
 from slimsep.data.factory import check_sample_rate
-from slimsep.errors import Interrupted, SlimsepError
+from slimsep.errors import DiskFullError, Interrupted, ModelFileError, SlimsepError, first_line, full_disk_names
 from slimsep.hardware import cpu_has_fast_bf16
 from slimsep.inference.files import check_output_folder
 from slimsep.models import DSN, ModelConfig, get_config, load_model, restrict_widths, save_model
-from slimsep.models.serialization import model_metadata
+from slimsep.models.serialization import check_state, model_metadata
+from slimsep.threads import check_threads
 from slimsep.training.checkpoints import AtomicCheckpointIO, StopOnSignal, load_checkpoint, resume_checkpoint
 from slimsep.training.config import config_differences
 from slimsep.training.datamodule import SeparationDataModule
 from slimsep.training.ema import EMA
 from slimsep.training.lineage import record_prior_steps, step_counts
+from slimsep.training.lock import RunLock
 from slimsep.training.module import SeparationModule
 from slimsep.training.sections import TrainConfig
 from slimsep.yaml_file import read_yaml
@@ -39,14 +44,32 @@ from slimsep.yaml_file import read_yaml
 log = logging.getLogger(__name__)
 
 
-def resumed_model_config(ckpt_path: Path) -> dict:
+def resumed_model_config(cfg: TrainConfig, run_dir: Path, ckpt_path: Path) -> dict:
     """The network a resumed run continues: the one its checkpoint holds. Not ``init_from`` read again: the campaign
     points a config's ``init_from`` at each new day's snapshot, which may be another architecture than the run in
-    the folder (a resume then failed inside torch on mismatched shapes), and on a new machine it may be gone."""
-    hparams = load_checkpoint(ckpt_path).get("hyper_parameters", {})
-    if "model_config" not in hparams:
-        raise SlimsepError(f"{ckpt_path}: damaged checkpoint (no model_config in its hyper_parameters)")
-    return dict(hparams["model_config"])
+    the folder (a resume then failed inside torch on mismatched shapes), and on a new machine it may be gone.
+    Checked before anything is written: the run's stage against ``cfg``'s, the checkpoint's config against its
+    weights."""
+    ckpt = load_checkpoint(ckpt_path)
+    check_same_stage(cfg, run_dir, ckpt)
+    model_from_checkpoint(ckpt, ckpt_path)
+    return dict(ckpt["hyper_parameters"]["model_config"])
+
+
+def check_same_stage(cfg: TrainConfig, run_dir: Path, ckpt: dict) -> None:
+    """A resume continues the run's own stage: another stage's model has other trainable parameters, so restoring
+    the optimizer failed inside torch, after the run's ``config.yaml`` had been rewritten. The checkpoint decides
+    (``config.yaml`` for one from before it recorded its config)."""
+    hparams = ckpt.get("hyper_parameters")
+    train_config = hparams.get("train_config") if isinstance(hparams, dict) else None
+    stage = train_config.get("stage") if isinstance(train_config, dict) else None
+    saved = run_dir / "config.yaml"
+    if stage is None and saved.is_file():
+        stage = read_yaml(saved).get("stage")
+    if stage and stage != cfg.stage:
+        raise SlimsepError(f"{run_dir}: --resume with a {cfg.stage!r} config, but this run trains the {stage!r} "
+                           f"stage; nothing was changed: resume with the run's own config, or start the "
+                           f"{cfg.stage} stage in another folder")
 
 
 def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
@@ -61,7 +84,7 @@ def initial_weights(cfg: TrainConfig) -> tuple[dict, dict | None]:
     if not path.is_file():
         raise SlimsepError(f"init_from: {path} does not exist (a model file or a Lightning checkpoint)")
     if path.suffix == ".ckpt":
-        model = model_from_checkpoint(load_checkpoint(path))
+        model = model_from_checkpoint(load_checkpoint(path), path)
     else:
         check_gate_start(cfg, path)
         model = load_model(path)
@@ -79,11 +102,21 @@ def check_gate_start(cfg: TrainConfig, path: Path) -> None:
                            "(slimmable) model file or checkpoint")
 
 
-def model_from_checkpoint(ckpt: dict) -> DSN:
+def model_from_checkpoint(ckpt: dict, path: Path) -> DSN:
     """The network in a Lightning checkpoint of :class:`SeparationModule` (its ``state_dict``: the EMA when the run
-    keeps one)."""
-    model = DSN(ModelConfig.from_dict(ckpt["hyper_parameters"]["model_config"]))
-    model.load_state_dict({k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()})
+    keeps one). A checkpoint without the model's config, or with weights another shape than it says, is one
+    :class:`ModelFileError` naming ``path``, checked on the meta device before any weights are copied."""
+    hparams = ckpt.get("hyper_parameters")
+    if not isinstance(hparams, dict) or not isinstance(hparams.get("model_config"), dict):
+        raise ModelFileError(f"{path}: not a slimsep training checkpoint (no model_config in its hyper_parameters)")
+    try:
+        cfg = ModelConfig.from_dict(hparams["model_config"])
+    except (SlimsepError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: bad model_config in its hyper_parameters ({first_line(exc)})") from None
+    state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items()}
+    check_state(cfg, state, path)
+    model = DSN(cfg)
+    model.load_state_dict(state)
     return model
 
 
@@ -160,7 +193,7 @@ def quiet_lightning() -> None:
 
 
 def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = None,
-                  ) -> tuple[L.Trainer, ModelCheckpoint]:
+                  *extra: L.Callback) -> tuple[L.Trainer, ModelCheckpoint]:
     t = cfg.trainer
     # Every stage optimises manually; a checkpoint holds the weights after the step it counts, which is what
     # --resume needs (tests/training/test_resume.py). Lightning's page-long warning about it is noise here.
@@ -179,7 +212,7 @@ def build_trainer(cfg: TrainConfig, run_dir: Path, stop: StopOnSignal | None = N
         val_check_interval=min(t.val_check_interval, t.max_steps), check_val_every_n_epoch=None,
         limit_val_batches=t.limit_val_batches, log_every_n_steps=t.log_every_n_steps,
         logger=CSVLogger(run_dir, name="logs"),  # resume: version_1, ...
-        callbacks=[best, last, LearningRateMonitor(), *averaging(cfg), *([stop] if stop else [])],
+        callbacks=[best, last, LearningRateMonitor(), *averaging(cfg), *([stop] if stop else []), *extra],
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=t.enable_progress_bar, num_sanity_val_steps=0,
         use_distributed_sampler=False,  # the data module shards for DDP itself, in a resumable order
@@ -198,7 +231,19 @@ def write_run_config(cfg: TrainConfig, run_dir: Path, resumed: bool) -> None:
     if resumed and saved.is_file():
         old = read_yaml(saved)
         config.update({k: old[k] for k in NETWORK_KEYS if k in old})
-    saved.write_text(yaml.safe_dump(config, sort_keys=False))
+    write_text_atomic(saved, yaml.safe_dump(config, sort_keys=False))
+
+
+class WriteRunConfig(L.Callback):
+    """Writes the run's ``config.yaml`` when training starts, after a resume has restored its checkpoint: a resume
+    whose config the checkpoint does not fit fails before that, and leaves the folder's ``config.yaml`` as it was."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, resumed: bool) -> None:
+        self.cfg, self.run_dir, self.resumed = cfg, run_dir, resumed
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero:
+            write_run_config(self.cfg, self.run_dir, self.resumed)
 
 
 def resume_notes(cfg: TrainConfig, run_dir: Path) -> list[str]:
@@ -241,24 +286,47 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
           data: L.LightningDataModule | None = None) -> Path:
     """Run one stage into ``run_dir``; returns the exported model file ``run_dir/model.pt``.
 
-    ``data`` replaces the data module built from ``cfg.data`` (the GPU recipe mixes on the GPU itself).
+    ``data`` replaces the data module built from ``cfg.data`` (the GPU recipe mixes on the GPU itself). The run
+    holds the folder's lock (:mod:`slimsep.training.lock`) from before it reads anything there until it returns.
     """
     run_dir = Path(run_dir)
     check_output_folder(run_dir)
-    last = run_dir / "checkpoints" / "last.ckpt"
+    with RunLock(run_dir) as lock, full_disk_advice(run_dir):
+        if run_dir.is_dir():
+            lock.claim(resume)
+        return _train(cfg, run_dir, lock, resume, command, data)
+
+
+@contextmanager
+def full_disk_advice(run_dir: Path) -> Iterator[None]:
+    """A full disk during the run (a checkpoint, the logs, ``model.pt``) as one line naming the file, saying how
+    to go on: the checkpoints are written atomically, so the last one written is whole."""
+    try:
+        with full_disk_names(run_dir):
+            yield
+    except DiskFullError as exc:
+        whole = (run_dir / "checkpoints" / "last.ckpt").is_file()
+        raise DiskFullError(exc.path, exc.code, "free some space, then " + (
+            "continue the run with --resume (checkpoints/last.ckpt is whole)" if whole else "start the run again")
+        ) from None
+
+
+def _train(cfg: TrainConfig, run_dir: Path, lock: RunLock, resume: bool, command: str,
+           data: L.LightningDataModule | None) -> Path:
     start = None
     if resume:
         start, notes = resume_checkpoint(run_dir)
+        model_config, state = resumed_model_config(cfg, run_dir, start), None
         for note in notes + resume_notes(cfg, run_dir):
             print(f"slimsep: note: {note}", file=sys.stderr)
-    elif last.is_file():
-        raise SlimsepError(f"{run_dir} already holds a run; pass --resume to continue it or choose another -o")
-    if cfg.trainer.threads:
-        torch.set_num_threads(cfg.trainer.threads)
+    threads = check_threads(cfg.trainer.threads, "trainer.threads")  # capped here, not in the saved config
+    if threads:
+        torch.set_num_threads(threads)
     L.seed_everything(cfg.seed, workers=True)
     # Read the starting weights and the data before the run folder exists: a bad init_from or data option is a
     # one-line error that leaves no half-made run behind.
-    model_config, state = initial_weights(cfg) if start is None else (resumed_model_config(start), None)
+    if start is None:
+        model_config, state = initial_weights(cfg)
     module = SeparationModule(model_config, cfg)
     if state is not None:
         module.model.load_state_dict(state)
@@ -268,10 +336,16 @@ def train(cfg: TrainConfig, run_dir: str | Path, resume: bool = False, command: 
     check_sample_rate(data.train_set, model_config["sample_rate"], "the training data")
     check_sample_rate(data.valid_set, model_config["sample_rate"], "the validation data")
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_run_config(cfg, run_dir, resumed=start is not None)
+    lock.claim(resume)  # a folder made just now: locked here, and checked again under the lock
     record_prior_steps(cfg, run_dir)
+    return _fit_and_export(cfg, run_dir, module, data, start, command)
+
+
+def _fit_and_export(cfg: TrainConfig, run_dir: Path, module: SeparationModule, data: L.LightningDataModule,
+                    start: Path | None, command: str) -> Path:
+    last = run_dir / "checkpoints" / "last.ckpt"
     stop = StopOnSignal()
-    trainer, best = build_trainer(cfg, run_dir, stop)
+    trainer, best = build_trainer(cfg, run_dir, stop, WriteRunConfig(cfg, run_dir, resumed=start is not None))
     trainer.fit(module, datamodule=data, ckpt_path=str(start) if start else None, weights_only=True)
     if stop.signum is not None:
         trainer.save_checkpoint(last)

@@ -31,6 +31,7 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
 
     Raises:
         SlimsepError: ``run_dir`` has no intact checkpoint (or none named ``checkpoint``) or no ``config.yaml``.
+        ModelFileError: the checkpoint has no model config, or weights of another shape than it says.
         OutputExistsError: ``out`` exists and ``overwrite`` is False.
     """
     run_dir, out = Path(run_dir), Path(out)
@@ -45,5 +46,5 @@ def snapshot(run_dir: str | Path, out: str | Path, half: bool = True, overwrite:
     steps = int(ckpt.get("global_step", 0))
     meta = run_metadata(cfg, **step_counts(cfg, run_dir, steps), snapshot_of=path.name,
                         averaged="current_model_state" in ckpt, notes=notes, **cpu_hours(ckpt.get("cpu_seconds")))
-    return save_model(model_from_checkpoint(ckpt), out, metadata=meta, half=half)
+    return save_model(model_from_checkpoint(ckpt, path), out, metadata=meta, half=half)
 

@@ -127,3 +127,37 @@ def test_an_archive_with_python_objects_is_refused_without_suggesting_unsafe_loa
     torch.save({"format": "x", "obj": Path("x")}, model_file)  # an object weights_only refuses
     code, err = _separate(model_file, tmp_path, capsys)
     assert code == 1 and "refused to load" in err and "weights_only" not in err and err.count("\n") == 1, err
+
+
+def test_a_file_without_its_checksum_loads_with_a_note_naming_it(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 45: a removed checksum entry loaded silently; now one note (once per file), and the file still loads
+    (files from before the checksum have none)."""
+    path = save_model(DSN(get_config("tiny")), tmp_path / "unchecked.pt")
+    payload = torch.load(path, weights_only=True)
+    payload.pop("checksum")
+    torch.save(payload, path)
+    assert load_model(path).cfg.name == "tiny" and load_model(path).cfg.name == "tiny"
+    err = capsys.readouterr().err
+    assert err.startswith(f"slimsep: note: {path}: no checksum of its weights") and err.count("\n") == 1, err
+    load_model(save_model(DSN(get_config("tiny")), tmp_path / "checked.pt"))
+    assert capsys.readouterr().err == ""
+
+
+def test_a_full_disk_while_saving_a_model_is_one_line_naming_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 45: torch.save into a path on a full disk raised a RuntimeError riddle; through a file object it is
+    ENOSPC, one line naming the file, and the old file stays."""
+    import builtins
+
+    from slimsep.errors import DiskFullError
+    from slimsep.models import serialization
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    path = save_model(DSN(get_config("tiny")), tmp_path / "model.pt")
+    before = path.read_bytes()
+    monkeypatch.setattr(serialization, "open", lambda *a, **k: builtins.open("/dev/full", "wb"), raising=False)
+    with pytest.raises(DiskFullError, match=f"^{path}: the disk is full"):
+        save_model(DSN(get_config("tiny")), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.pt"]
