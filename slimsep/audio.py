@@ -41,12 +41,15 @@ def read_audio(
 
 
 def check_file(path: str | Path) -> Path:
-    """The checks any reader needs before decoding: exists, is a file, is not empty."""
+    """The checks any reader needs before decoding: exists, is a regular file (a pipe or a device has no length to
+    read up front, and ``/dev/zero`` never ends), is not empty."""
     path = Path(path)
     if not path.exists():
         raise AudioError(path, "file does not exist")
     if path.is_dir():
         raise AudioError(path, "is a directory, not an audio file")
+    if not path.is_file():
+        raise AudioError(path, "not a regular file (a pipe/device); save the audio to a file first")
     if path.stat().st_size == 0:
         raise AudioError(path, "file is empty (0 bytes)")
     return path

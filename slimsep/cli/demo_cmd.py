@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=0.0, help="gate budget (higher: slimmer, cheaper)")
     add_precision_option(p, "auto", "number format (as for `slimsep separate`; auto: bfloat16 where the CPU "
                                     "multiplies it in hardware, else float32)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: PyTorch's choice)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads, at least 1, capped at the cores "
+                                                                "(default: PyTorch's choice)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line while the recordings are fetched")
     p.set_defaults(func=run)
 
@@ -29,10 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.inference import Separator
     from slimsep.inference.demo import PACKAGE, run_demo
 
+    set_threads(args.threads, "torch")
     if not args.quiet and not is_fetched(PACKAGE):
         print(f"slimsep: fetching Debian's {PACKAGE} (~11 MB, once; cached in {cache_dir()})", file=sys.stderr,
               flush=True)
-    set_threads(args.threads, "torch")
     separator = Separator.from_pretrained(args.model, precision=args.precision)
     separator.check_budget(args.budget, "--budget")
     report = run_demo(separator, args.out, budget=args.budget)

@@ -5,8 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from slimsep.cli.separate_cmd import add_precision_option
-from slimsep.errors import SlimsepError
+from slimsep.cli.separate_cmd import add_precision_option, set_threads
+from slimsep.errors import OutputExistsError, SlimsepError
+
+# What one run writes into -o: with any of them there, the folder holds a report that --overwrite must allow replacing.
+REPORT_FILES = ("utterances.csv", "summary.json", "points.json", "summary.md", "tradeoff.png")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,13 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="a folder of condition folders (ov*_na*), e.g. an open corpus root")
     p.add_argument("--split", default="test", help="sub-folder of --data holding the conditions (default: test)")
     p.add_argument("--task", default="sep_clean", choices=["sep_clean", "sep_noisy"])
-    p.add_argument("--limit", type=int, help="at most this many utterances per condition")
+    p.add_argument("--limit", type=int, help="at most this many utterances per condition, at least 1 (default: all)")
     p.add_argument("--no-sdr", action="store_true", help="skip BSS-eval SDR (faster)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads, at least 1, capped at the cores (default: PyTorch's choice)")
     add_precision_option(p, "float32", "number format of the forward passes (float32 by default, so reports "
                                        "compare across machines; auto: bfloat16 where the hardware multiplies it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", type=Path, required=True, help="report folder")
+    p.add_argument("--overwrite", action="store_true", help="replace a report already in --out")
     p.set_defaults(func=run)
 
 
@@ -62,20 +67,29 @@ def plan_points(args: argparse.Namespace) -> tuple[list, int]:
     return plan, one_sample_rate(rates)
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
+def check_options(args: argparse.Namespace) -> None:
+    """The checks that need no model or data, before the (long) evaluation: a count that would evaluate nothing
+    (``--limit 0``, ``-1``) or a report that would be replaced silently is one line, not a lost or empty run."""
+    from slimsep.inference.files import check_output_folder
 
+    check_output_folder(args.out)
+    if args.limit is not None and args.limit < 1:
+        raise SlimsepError(f"--limit {args.limit}: must be at least 1 (leave it out to evaluate every utterance)")
+    existing = [args.out / name for name in REPORT_FILES if (args.out / name).exists()]
+    if existing and not args.overwrite:
+        raise OutputExistsError(existing[0], "--overwrite", "an earlier evaluate report")
+    set_threads(args.threads, "torch")
+
+
+def run(args: argparse.Namespace) -> int:
     from slimsep.data import find_conditions
     from slimsep.data.factory import check_sample_rate
     from slimsep.evaluation import evaluate_point
     from slimsep.evaluation.report import excluded_items, summarise, tradeoff_plot, write_rows_csv, write_summary
-    from slimsep.inference.files import check_output_folder
     from slimsep.inference.precision import resolve_precision
     from slimsep.inference.separator import check_budget
 
-    check_output_folder(args.out)  # before the (long) evaluation: an -o naming a file is one line, not a lost run
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    check_options(args)
     for budget in args.budget:
         check_budget(budget, "--budget")
     precision = resolve_precision(args.precision, "cpu", "--precision")

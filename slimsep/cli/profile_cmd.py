@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="named architecture (random weights; speed does not depend on them; default: %(default)s)")
     p.add_argument("--model", help="a slimsep model file or a shipped model's name (e.g. default); overrides --config")
     p.add_argument("--seconds", type=float, default=4.0, help="length of the test signal [s] (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch, at least 1, capped at the cores (default: %(default)s)")
     add_precision_option(p, "auto", "number format timed; auto: bfloat16 where the CPU multiplies it in hardware, "
                                     "as `slimsep separate` runs")
     p.add_argument("--runs", type=int, default=7, help="timed runs, the median reported (default: %(default)s)")
@@ -32,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from slimsep.models.dsn import DSN
     from slimsep.models.serialization import load_model
     from slimsep.profiling import profile_model, rows_to_json, rows_to_table
+    from slimsep.threads import check_threads
 
+    args.threads = check_threads(args.threads, "--threads")  # before the model loads: a bad count is one line
     model = load_model(resolve(args.model)) if args.model else DSN(get_config(args.config))
     if args.no_slim_inter:
         # Same weights, different execution: only the intra-chunk layers follow each chunk's width.

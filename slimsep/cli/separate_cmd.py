@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="run the model with PyTorch, or an exported ONNX folder with onnxruntime (default: torch)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads: PyTorch's intra-op threads (default: PyTorch's own choice, all cores), or "
-                        "with --backend onnx onnxruntime's threads per graph call (default: 1)")
+                        "with --backend onnx onnxruntime's threads per graph call (default: 1); at least 1, capped at "
+                        "the cores this process may use")
     p.add_argument("--budget", type=float, default=0.0,
                    help="trade quality for compute: larger values make the gates pick slimmer widths "
                         "(default: %(default)s, the gates as trained); refused above 0 where no gate decides "
@@ -54,17 +55,17 @@ def add_precision_option(p: argparse.ArgumentParser, default: str, help: str) ->
     p.add_argument("--precision", default=default, choices=PRECISION_CHOICES, help=f"{help} (default: %(default)s)")
 
 
-def set_threads(threads: int | None, backend: str) -> None:
-    """``--threads`` for the torch backend: a process-wide setting, so the CLI owns it, not the library. Raises
-    SlimsepError (one line) for a count below 1."""
-    if threads is None:
-        return
-    if threads < 1:
-        raise SlimsepError(f"--threads {threads}: must be at least 1")
-    if backend == "torch":
+def set_threads(threads: int | None, backend: str) -> int | None:
+    """``--threads`` checked and capped at the cores (``slimsep.threads``); for the torch backend also set, as a
+    process-wide setting the CLI owns, not the library. Returns the count to use (None: the default)."""
+    from slimsep.threads import check_threads
+
+    threads = check_threads(threads, "--threads")
+    if threads is not None and backend == "torch":
         import torch
 
         torch.set_num_threads(threads)
+    return threads
 
 
 def as_cli(exc: SlimsepError) -> SlimsepError:
@@ -79,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_device(args.device, "--device")
     fixed = {} if args.width is None else {"width": args.width}
-    set_threads(args.threads, args.backend)
+    threads = set_threads(args.threads, args.backend)
     separator = Separator.from_pretrained(args.model, device=args.device, backend=args.backend,
-                                          threads=args.threads or 1, window=args.window,
+                                          threads=threads or 1, window=args.window,
                                           precision=args.precision, **fixed)
     separator.progress = not args.quiet
     separator.check_budget(args.budget, "--budget")

@@ -15,6 +15,7 @@ import numpy as np
 from slimsep.errors import ModelFileError, SlimsepError, first_line
 from slimsep.models import geometry
 from slimsep.onnx.format import GRAPH_KEY, WIDTH_KEY, declared, graph_widths, manifest_config, read_manifest
+from slimsep.threads import check_threads
 
 Widths = None | float | np.ndarray
 Groups = list[tuple[int, np.ndarray]]  # (width index, rows in original order)
@@ -27,7 +28,7 @@ class OnnxOutput:
 
 
 class OnnxDSN:
-    """An exported DSN; ``threads``: onnxruntime's intra-op threads per graph call.
+    """An exported DSN; ``threads``: onnxruntime's intra-op threads per graph call (at least 1, capped at the cores).
 
     Every graph has its own session and so its own thread pool (onnxruntime's shared pool is process-wide and
     exclusive), hence one thread by default: no idle pools, and one stream per core scales best on a CPU.
@@ -157,7 +158,8 @@ def width_groups(width_idx: np.ndarray, n_widths: int) -> Groups:
 
 def _load_sessions(folder: Path, widths: dict[str, float | None], threads: int) -> dict[str, Any]:
     """A session per graph file (``widths``: file name -> the width the manifest runs it at), each checked against
-    what the file declares itself to be."""
+    what the file declares itself to be. ``threads`` is capped at the cores: every session starts its own pool."""
+    threads = check_threads(threads, "threads") or 1
     try:
         import onnxruntime as ort
     except ImportError:
