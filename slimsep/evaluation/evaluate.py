@@ -25,6 +25,8 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
     ``excluded`` and has no metrics, and ``summarise`` leaves it out of the means. One bad file never loses the
     whole evaluation.
     """
+    if limit is not None and limit < 1:  # min(len, -1) would evaluate nothing and report an empty table
+        raise SlimsepError(f"limit {limit}: must be at least 1 (None: every utterance)")
     rows = []
     total = sum(min(len(d), limit or len(d)) for d in datasets.values())
     bar = progress_bar(total=total, desc=point.label, quiet=not progress)
@@ -44,6 +46,12 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
             with torch.inference_mode(), running_in(precision):
                 out = model(mix, point.widths_arg(), budget=point.budget)
             elapsed = time.perf_counter() - start
+            reason = nonfinite_reason(out.estimates[0], mix)
+            if reason:
+                rows.append({"point": point.label, "kind": point.kind, "condition": condition,
+                             "id": _item_id(dataset, i), "excluded": reason})
+                bar.update()
+                continue
             width_idx = out.width_idx[0].numpy()
             n = mix.shape[-1]
             seconds = n / model.cfg.sample_rate
@@ -57,6 +65,15 @@ def evaluate_point(model: DSN, point: OperatingPoint, datasets: dict[str, Datase
             bar.update()
     bar.close()
     return rows
+
+
+def nonfinite_reason(estimates: torch.Tensor, mix: torch.Tensor) -> str | None:
+    """Why the network's ``estimates`` cannot be scored (NaN or Inf), or None. A mixture far beyond the level the
+    network was trained at (x 1e30: its normalisation overflows) gives them; one such item must not end the run."""
+    if bool(torch.isfinite(estimates).all()):
+        return None
+    return (f"the model's estimates are NaN or Inf (the mixture peaks at {float(mix.abs().max()):.3g}, "
+            f"far from the level it was trained at?)")
 
 
 def _item_id(dataset: Dataset, i: int) -> str:

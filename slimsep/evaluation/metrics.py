@@ -6,11 +6,20 @@ other talker is pushed down (what a listener hears as "separated"), SAR how much
 """
 from __future__ import annotations
 
+import math
+
 import fast_bss_eval
 import numpy as np
 import torch
 
+from slimsep.errors import SlimsepError
 from slimsep.losses import pit_si_sdr, si_sdr
+
+
+def unit_peak_scale(x: torch.Tensor) -> float:
+    """The power of two that brings ``x``'s peak into [0.5, 1) (exact in floating point); 1 for all zeros."""
+    peak = float(x.abs().max()) if x.numel() else 0.0
+    return math.ldexp(1.0, -math.frexp(peak)[1]) if peak > 0 else 1.0
 
 
 def bss_metrics(est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
@@ -48,8 +57,17 @@ def degenerate_reason(ref: torch.Tensor, mix: torch.Tensor) -> str | None:
 
 
 def separation_metrics(est: torch.Tensor, ref: torch.Tensor, mix: torch.Tensor, sdr: bool = True) -> dict:
-    """``est``/``ref`` [S, T], ``mix`` [T] -> si_sdr, si_sdri, and (with ``sdr``) sdr, sdri, sir, siri, sar in dB."""
+    """``est``/``ref`` [S, T], ``mix`` [T] -> si_sdr, si_sdri, and (with ``sdr``) sdr, sdri, sir, siri, sar in dB.
+
+    Every metric here is blind to the estimates' gain and to one gain shared by references and mixture, so both
+    are brought to a unit peak first (float64, a power of two): signals x 1e30 would otherwise overflow the
+    energies (issue 45), and tiny ones sink below the ``eps`` of SI-SDR. Raises SlimsepError for NaN or Inf."""
     est, ref, mix = est.double(), ref.double(), mix.double()
+    if not all(bool(torch.isfinite(x).all()) for x in (est, ref, mix)):
+        raise SlimsepError("estimates, references or mixture hold NaN or Inf: no metric can be computed")
+    est = est * unit_peak_scale(est)
+    shared = unit_peak_scale(torch.cat([ref.reshape(-1), mix.reshape(-1)]))
+    ref, mix = ref * shared, mix * shared
     score, _ = pit_si_sdr(est[None], ref[None])
     base = si_sdr(mix.expand_as(ref), ref).mean()
     out = {"si_sdr": float(score), "si_sdri": float(score - base)}

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from slimsep.audio import audio_info, check_file, check_waveform
 from slimsep.errors import AudioError, OutputExistsError, SlimsepError
+from slimsep.inference.conditioning import HIGHPASS_HZ
 
 MAX_CHANNELS = 8
 # Decode in blocks this small: after a decode failure in the middle of an Ogg Vorbis file, libsndfile 1.2 keeps
@@ -73,7 +74,11 @@ def wav_header_frames(path: Path) -> int | None:
 
 def check_length(path: str | Path, frames: int, sample_rate: float, model_rate: int, min_samples: int) -> None:
     """The input must give the model at least ``min_samples`` samples at its rate (one encoder frame); fewer
-    resample to nothing (or next to nothing) and cannot be separated."""
+    resample to nothing (or next to nothing) and cannot be separated. Below twice ``HIGHPASS_HZ`` (60 Hz, e.g. a
+    1 Hz rate) a file holds nothing the high-pass keeps: refused, not zeros with exit 0."""
+    if sample_rate < 2 * HIGHPASS_HZ:
+        raise AudioError(path, f"sample rate {sample_rate:g} Hz: it holds nothing above {HIGHPASS_HZ:g} Hz, where "
+                               f"speech is (DC and sub-audio are removed); nothing to separate")
     at_model_rate = math.floor(frames * model_rate / sample_rate)
     if at_model_rate < min_samples:
         need = math.ceil(min_samples * sample_rate / model_rate)
@@ -86,18 +91,30 @@ def colliding_inputs(inputs: list[Path]) -> tuple[list[Path], list[str]]:
 
     Inputs with the same file name from different folders would write the same ``<name>_spk1.wav``: the later one
     would be refused (or, with ``--overwrite``, silently replace the first). Both are refused, named together, before
-    any work; the same file given twice is separated once.
+    any work; the same file given twice is separated once. A symbolic link loop has no file behind it: one message,
+    and the other inputs go on (before, ``resolve`` raised and the whole call stopped).
     """
     unique = list(dict.fromkeys(inputs, None))
+    loops = [p for p in unique if resolved(p) is None]
     seen: dict[Path, Path] = {}
-    unique = [p for p in unique if seen.setdefault(p.resolve(), p) is p]
+    unique = [p for p in unique if p not in loops and seen.setdefault(resolved(p), p) is p]
     by_stem: dict[str, list[Path]] = defaultdict(list)
     for p in unique:
         by_stem[p.stem].append(p)
     clashes = {stem: group for stem, group in by_stem.items() if len(group) > 1}
     messages = [f"{' and '.join(str(p) for p in group)} would write the same output names ({stem}_spk1.wav, ...); "
                 f"separate them in calls with different -o folders" for stem, group in clashes.items()]
+    messages += [f"{p}: a symbolic link loop (the link leads back to itself): no file to read" for p in loops]
     return [p for p in unique if p.stem not in clashes], messages
+
+
+def resolved(path: Path) -> Path | None:
+    """``path`` with its symbolic links followed, or None for a link loop (``Path.resolve`` raises RuntimeError on
+    Python < 3.13, OSError after)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
 
 
 def output_paths(path: Path, outdir: Path, n_src: int) -> dict[str, Path]:

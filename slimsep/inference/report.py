@@ -64,3 +64,21 @@ def band_note(sample_rate: int, model_rate: int) -> str:
         return ""
     return (f"the estimates are band-limited to {model_rate / 2000:g} kHz (the model runs at {model_rate / 1000:g} "
             f"kHz; the input at {sample_rate / 1000:g} kHz carries up to {sample_rate / 2000:g} kHz)")
+
+
+def silence_note(silent: int, windows: int) -> str:
+    """A note when windows were too quiet to separate (below -180 dBFS after the high-pass: near silence,
+    denormals, DC only): their estimates are zeros, which a user would otherwise take for a model failure."""
+    if not silent:
+        return ""
+    where = "the whole input" if silent == windows else f"{silent} of {windows} windows"
+    return (f"{where} is near-silent after removing DC and content below 30 Hz (under -180 dBFS): the estimates "
+            f"there are all zeros")
+
+
+def peak_note(peak: float) -> str:
+    """A note when an estimate peaks above full scale: the float WAVs keep it, a 16-bit copy would clip."""
+    if not peak > 1.0:
+        return ""
+    return (f"the estimates peak at {peak:.2f}, above full scale (1.0): the 32-bit float WAVs keep them, a 16-bit "
+            f"copy would clip")

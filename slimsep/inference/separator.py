@@ -36,7 +36,7 @@ from slimsep.errors import AudioError, SlimsepError, first_line
 from slimsep.inference.backends import Backend, as_backend, load_backend, model_digest
 from slimsep.inference.conditioning import Downmix, as_float_audio, highpass, network_gain, orient
 from slimsep.inference.files import MAX_CHANNELS, check_length, check_outputs, output_paths, validate_input
-from slimsep.inference.report import WidthLog, band_note
+from slimsep.inference.report import WidthLog, band_note, peak_note, silence_note
 from slimsep.inference.stitching import Stitcher, plan_windows
 from slimsep.models import geometry
 from slimsep.progress import each
@@ -58,6 +58,7 @@ class WindowResult:
     estimates: np.ndarray  # [S, n] at the input rate
     width_idx: np.ndarray  # [R, C] width indices chosen
     n_model: int  # samples at the model's rate
+    silent: bool = False  # too quiet to separate: zero estimates
 
 
 class Separator:
@@ -139,7 +140,7 @@ class Separator:
             if not np.all(np.isfinite(est)):
                 raise AudioError(source, f"peaks at {peak:.3g}: its talkers' estimates exceed the 32-bit float range; "
                                          f"scale the input down")
-        return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1])
+        return WindowResult(fit_length(est, mono.shape[-1]), width_idx, x.shape[-1], silent=not gain)
 
     def _forward(self, x: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
         """One mixture [T] -> (estimates [n_src, T], width indices [R, C]): the gates decide, or ``self.width``."""
@@ -166,10 +167,13 @@ class Separator:
         started = time.perf_counter()
         downmix = Downmix.plan(read, n_samples)
         label = Path(source).name if source != "<waveform>" else "separating"
+        peak, silent = 0.0, 0
         for i, w in enumerate(each(windows, label, quiet=not self.progress, unit="window")):
             result = self._separate_window(read(w.start, w.end), sr, budget, downmix, source)
             after = windows[i + 1].overlap_before if i + 1 < len(windows) else 0
-            sink(stitcher.push(result.estimates, w.overlap_before, after))
+            block = stitcher.push(result.estimates, w.overlap_before, after)
+            peak, silent = max(peak, float(np.max(np.abs(block), initial=0.0))), silent + result.silent
+            sink(block)
             log.add(result.width_idx, result.n_model, w.start, w.end, w.overlap_before, after, sr)
         elapsed = time.perf_counter() - started
         seconds = n_samples / sr
@@ -182,7 +186,8 @@ class Separator:
                   "gmac_per_s_with_overlap": log.macs / 1e9 / seconds,
                   "real_time_factor": elapsed / seconds, "warm_up_s": round(warm_up, 3), "budget": budget,
                   "downmix": "mean" if downmix.channel is None else f"channel {downmix.channel + 1}",
-                  "notes": [n for n in (downmix.note, band_note(sr, self.cfg.sample_rate)) if n],
+                  "notes": [n for n in (downmix.note, band_note(sr, self.cfg.sample_rate),
+                                        silence_note(silent, len(windows)), peak_note(peak)) if n],
                   "width_share": log.width_share(), "widths_over_time": log.widths_over_time(),
                   "widths_over_time_columns": list(WidthLog.TIMELINE_COLUMNS)}
         self.last_report = report

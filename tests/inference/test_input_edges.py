@@ -46,7 +46,8 @@ def test_a_file_too_short_to_resample_is_one_line(tiny_model_file: Path, tmp_pat
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     tiny = write_wav(tmp_path / "tiny.wav", np.array([0.1, 0.2], np.float32), 44100)
     code, err = _run(capsys, str(tiny), str(mixture_wav), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"))
-    assert code == 1 and f"{tiny}: too short" in err and err.count("\n") == 1
+    errors = [line for line in err.splitlines() if line.startswith("slimsep: error")]  # notes on the good file aside
+    assert code == 1 and f"{tiny}: too short" in err and len(errors) == 1
     assert (tmp_path / "o" / "mix_spk1.wav").is_file(), "the other file of the call is still processed"
 
 

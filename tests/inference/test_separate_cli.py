@@ -49,7 +49,7 @@ def test_unusable_files(tiny_model_file: Path, tmp_path: Path, mixture_wav: Path
         bad.write_bytes(content)
     code, err = _run(capsys, str(bad), str(mixture_wav), "--model", str(tiny_model_file), "-o", str(tmp_path / "o"))
     assert code == 1
-    assert f"{bad}: {message}" in err and err.count("\n") == 1
+    assert f"{bad}: {message}" in err and err.count("slimsep: error") == 1  # notes on the good file may follow
     assert (tmp_path / "o" / "mix_spk1.wav").is_file(), "the good file in the same call is still processed"
     assert not any(p.name.startswith(".") for p in (tmp_path / "o").iterdir()), "no temporary files left"
 
