@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from slimsep.errors import SlimsepError
 MAX_MIB = 50.0  # the pack plus the code; the machine receives at most 64 MiB
 SAMPLE_RATE = 8000
 BLOCK = 80_000  # samples per Vorbis write: libsndfile crashed on one ten-minute write
+SIZE_MARGIN = 0.05  # share of the room left free when suggesting --max-train-hours (bytes per hour vary by voice)
 
 
 def manifest_rows(root: Path) -> list[dict[str, str]]:
@@ -122,11 +124,41 @@ def pack(root: Path, out: Path, wheels: Path | None, quality: float = 0.8, code_
                "train_speakers": sum(s["split"] == "train" for s in speakers.values()),
                "valid_mixtures": len(recipes), "wheels": sorted(p.name for p in (out / "wheels").glob("*.whl"))}
     if size + code_mib > max_mib:
+        train_files = list((out / "audio").glob("train__*.ogg"))
+        write_vorbis(out / "empty.ogg", np.zeros(0, np.float32), quality)  # the headers every speaker's file has
+        headers_mib = len(train_files) * (out / "empty.ogg").stat().st_size / 2**20
+        speech_mib = max(0.0, sum(p.stat().st_size for p in train_files) / 2**20 - headers_mib)
         shutil.rmtree(out)
-        hours = info["train_hours"] * (max_mib - code_mib - 1.5) / size
         raise SlimsepError(f"{out}: pack {size:.1f} MiB + code {code_mib:.1f} MiB exceeds {max_mib:.0f} MiB; "
-                           f"pack again with --max-train-hours {max(0.1, hours):.1f} (or --quality nearer 1)")
+                           + _fitting_advice(info["train_hours"], speech_mib, size - speech_mib, code_mib, max_mib))
     return summary
+
+
+def fitting_hours(train_hours: float, train_mib: float, fixed_mib: float, room_mib: float,
+                  margin: float = SIZE_MARGIN) -> float:
+    """The ``--max-train-hours`` to suggest when a pack is too big; 0 when no training speech would fit.
+
+    Only the training speech (``train_mib``) scales with the training hours: the noise, the validation speakers,
+    the wheels, ``pack.json`` and the Vorbis headers of the training speakers' files (``fixed_mib``; no voice is
+    dropped) do not, so they are taken off the room first (scaling the whole pack by the hours, as before,
+    suggested values that were refused again). ``margin`` leaves room for voices that code to more bytes per hour
+    than the average, and the value is floored (never rounded up) to two significant digits, so the printed number
+    is at most the computed one."""
+    if train_hours <= 0 or train_mib <= 0 or room_mib <= fixed_mib:
+        return 0.0
+    hours = train_hours * (room_mib - fixed_mib) / train_mib * (1 - margin)
+    step = 10.0 ** (math.floor(math.log10(hours)) - 1)
+    return math.floor(hours / step + 1e-9) * step
+
+
+def _fitting_advice(train_hours: float, train_mib: float, fixed_mib: float, code_mib: float,
+                    max_mib: float) -> str:
+    hours = fitting_hours(train_hours, train_mib, fixed_mib, max_mib - code_mib)
+    if hours <= 0:
+        return (f"without any training speech the pack is {fixed_mib:.1f} MiB (noise, validation speakers, wheels), "
+                f"which leaves no room: carry less code or pack with --quality nearer 1")
+    return f"pack again with --max-train-hours {hours:.{max(0, -math.floor(math.log10(hours)) + 1)}f} " \
+           f"(or --quality nearer 1)"
 
 
 def _pack_clips(root: Path, out: Path, file: str, entry: dict, quality: float) -> float:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -73,6 +74,44 @@ def test_pack_refuses_when_too_big(corpus: Path, tmp_path: Path) -> None:
     with pytest.raises(SlimsepError, match="exceeds"):
         pack(corpus, tmp_path / "pack", wheels=None, code_mib=1.0, max_mib=0.5)
     assert not (tmp_path / "pack").exists()
+
+
+def test_the_suggested_max_train_hours_is_accepted(corpus: Path, tmp_path: Path) -> None:
+    """The refusal's --max-train-hours must itself fit. It once scaled the whole pack by the training hours, but
+    the noise, the validation speakers and the wheels do not shrink with them: docs/training.md's 4.3 h was
+    refused with 2.7 suggested, and 2.7 was refused again (2.5 fitted)."""
+    lines = (corpus / "manifest.csv").read_text().splitlines()
+    rows = [line for line in lines if ",train," not in line or line.startswith("noise/")]
+    rng = np.random.default_rng(3)
+    for k in range(4):
+        for i in range(12):  # training voices of many short utterances, so a cap can fall between them
+            rel = f"sources/train/s{k}/s{k}_{i}.wav"
+            (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+            audio = (0.05 * rng.standard_normal(4000)).astype(np.float32)
+            sf.write(corpus / rel, audio, 8000, subtype="FLOAT")
+            rows.append(f"{rel},s{k},f,en,train,{audio.size},{audio.size / 8000:.3f}")
+        rel = f"noise/train/extra{k}.wav"  # training noise: a part of the pack that no --max-train-hours shrinks
+        audio = (0.05 * rng.standard_normal(40000)).astype(np.float32)
+        sf.write(corpus / rel, audio, 8000, subtype="FLOAT")
+        rows.append(f"{rel},,,,train,{audio.size},{audio.size / 8000:.3f}")
+    (corpus / "manifest.csv").write_text("\n".join(rows) + "\n")
+    whole = pack(corpus, tmp_path / "whole", wheels=None)
+    train_mib = sum(p.stat().st_size for p in (tmp_path / "whole" / "audio").glob("train__*.ogg")) / 2**20
+    fixed_mib = whole["pack_mib"] - train_mib
+    assert fixed_mib > train_mib  # the case the old suggestion got wrong
+    limit = fixed_mib + 0.6 * train_mib
+    with pytest.raises(SlimsepError, match="exceeds") as refused:
+        pack(corpus, tmp_path / "pack", wheels=None, max_mib=limit)
+    hours = float(re.search(r"--max-train-hours (\S+)", str(refused.value)).group(1))
+    summary = pack(corpus, tmp_path / "pack", wheels=None, max_mib=limit, max_train_hours=hours)
+    assert 0 < summary["train_hours"] < whole["train_hours"] and summary["pack_mib"] <= limit
+
+
+def test_the_suggested_hours_are_floored_not_rounded_up() -> None:
+    from slimsep.recipe.pack import fitting_hours
+    assert fitting_hours(4.0, 40.0, 0.0, 26.6, margin=0.0) == pytest.approx(2.6)  # 2.66 printed as 2.7 before
+    assert fitting_hours(0.004, 0.05, 0.01, 0.05, margin=0.0) == pytest.approx(0.0032)
+    assert fitting_hours(4.0, 40.0, 30.0, 29.0) == 0.0  # no training speech fits: no hours to suggest
 
 
 def test_pack_will_not_replace_another_folder(corpus: Path, tmp_path: Path) -> None:
