@@ -18,23 +18,11 @@ import pytest
 import torch
 
 from slimsep.cli.main import main
-from tests.training.conftest import REPO
-from tests.training.test_training_state import FAST
+from tests.training.conftest import FAST, REPO, copy_run
 
 LOCK_NAME = ".slimsep-train.lock"  # slimsep.training.lock.LOCK_NAME, spelt out: users may meet it in a run folder
 GATE = ["--config", str(REPO / "configs" / "tiny_synthetic_gate.yaml"), "--set", "trainer.enable_progress_bar=false",
         "--set", "trainer.threads=1", "--set", "data.n_train=8", "--set", "data.n_valid=1", "--set", "data.seconds=0.5"]
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("done") / "run"
-    assert main(["train", *FAST, "--set", "trainer.max_steps=2", "-o", str(run)]) == 0
-    return run
-
-
-def _copy(run: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(run, tmp_path / "run"))
 
 
 def _snapshot_of_files(folder: Path) -> dict[str, bytes]:
@@ -78,9 +66,9 @@ def test_a_second_train_into_a_folder_being_trained_is_refused(held: tuple[Path,
     assert sorted(p.name for p in folder.iterdir()) == [LOCK_NAME]
 
 
-def test_resume_of_a_folder_being_trained_is_refused(finished: Path, tmp_path: Path,
+def test_resume_of_a_folder_being_trained_is_refused(finished_run: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    run = _copy(finished, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot_of_files(run)
     code = (f"import fcntl, os, time; fd = os.open({str(run / LOCK_NAME)!r}, os.O_RDWR | os.O_CREAT); "
             "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(600)")
@@ -143,10 +131,10 @@ def test_two_train_commands_into_one_folder(tmp_path: Path) -> None:
     assert first.returncode == 143
 
 
-def test_resume_with_another_stages_config_changes_nothing(finished: Path, tmp_path: Path,
+def test_resume_with_another_stages_config_changes_nothing(finished_run: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 45: a gate config on a stage-1 run gave a traceback after rewriting the run's config.yaml."""
-    run = _copy(finished, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot_of_files(run)
     code = main(["train", *GATE, "--set", f"init_from={run / 'model.pt'}", "--set", "trainer.max_steps=4", "-o",
                  str(run), "--resume"])
@@ -160,8 +148,8 @@ def test_resume_with_another_stages_config_changes_nothing(finished: Path, tmp_p
     assert after == before
 
 
-def _damaged_checkpoint(finished: Path, tmp_path: Path, damage: str) -> Path:
-    ckpt = torch.load(finished / "checkpoints" / "last.ckpt", weights_only=True)
+def _damaged_checkpoint(finished_run: Path, tmp_path: Path, damage: str) -> Path:
+    ckpt = torch.load(finished_run / "checkpoints" / "last.ckpt", weights_only=True)
     if damage == "no_hyper_parameters":
         ckpt.pop("hyper_parameters")
     else:
@@ -178,9 +166,9 @@ MESSAGES = {"no_hyper_parameters": "not a slimsep training checkpoint (no model_
 
 
 @pytest.mark.parametrize("damage", ["no_hyper_parameters", "other_shape"])
-def test_init_from_a_checkpoint_without_its_config_or_of_another_shape(finished: Path, tmp_path: Path, damage: str,
+def test_init_from_a_checkpoint_without_its_config_or_of_another_shape(finished_run: Path, tmp_path: Path, damage: str,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    ckpt = _damaged_checkpoint(finished, tmp_path, damage)
+    ckpt = _damaged_checkpoint(finished_run, tmp_path, damage)
     out = tmp_path / "out"
     code = main(["train", *FAST, "--set", f"init_from={ckpt}", "-o", str(out)])
     err = capsys.readouterr().err
@@ -190,11 +178,11 @@ def test_init_from_a_checkpoint_without_its_config_or_of_another_shape(finished:
 
 
 @pytest.mark.parametrize("damage", ["no_hyper_parameters", "other_shape"])
-def test_snapshot_of_a_checkpoint_without_its_config_or_of_another_shape(finished: Path, tmp_path: Path, damage: str,
+def test_snapshot_of_a_checkpoint_without_its_config_or_of_another_shape(finished_run: Path, tmp_path: Path, damage: str,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    run = _copy(finished, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     named = run / "checkpoints" / "bad.ckpt"
-    shutil.move(_damaged_checkpoint(finished, tmp_path, damage), named)
+    shutil.move(_damaged_checkpoint(finished_run, tmp_path, damage), named)
     out = tmp_path / "snap.pt"
     code = main(["snapshot", str(run), "--checkpoint", "bad.ckpt", "-o", str(out)])
     err = capsys.readouterr().err
@@ -202,7 +190,7 @@ def test_snapshot_of_a_checkpoint_without_its_config_or_of_another_shape(finishe
     assert not out.exists()
 
 
-def test_a_hostile_checkpoint_is_not_met_with_torchs_unsafe_advice(finished: Path, tmp_path: Path,
+def test_a_hostile_checkpoint_is_not_met_with_torchs_unsafe_advice(finished_run: Path, tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Torch's text suggests weights_only=False, the one thing never to do with such a file."""
     ckpt = tmp_path / "hostile.ckpt"

@@ -15,11 +15,7 @@ import torch
 
 from slimsep.cli.main import main
 from tests.data.conftest import mini_open_corpus  # noqa: F401 - a fixture used below
-from tests.training.conftest import REPO
-
-FAST = ["--config", str(REPO / "configs" / "tiny_synthetic.yaml"), "--set", "trainer.enable_progress_bar=false",
-        "--set", "trainer.threads=1", "--set", "data.n_train=8", "--set", "data.n_valid=1", "--set", "data.seconds=0.5",
-        "--set", "trainer.checkpoint_every_n_steps=2", "--set", "trainer.val_check_interval=4"]
+from tests.training.conftest import FAST, REPO, copy_run
 
 
 def _train(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -27,26 +23,11 @@ def _train(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("run") / "run"
-    assert main(["train", *FAST, "--set", "trainer.max_steps=4", "-o", str(run)]) == 0
-    return run
-
-
-def _copy_run(run: Path, tmp_path: Path) -> Path:
-    import shutil
-
-    copy = tmp_path / "run"
-    shutil.copytree(run, copy)
-    return copy
-
-
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
 def test_resume_with_last_ckpt_damaged_or_truncated(finished_run: Path, tmp_path: Path, damage: str,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """A damaged last.ckpt gets one line, and --resume goes on from the newest intact checkpoint."""
-    run = _copy_run(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     last = run / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:1000] if damage == "truncated" else b"\0garbage" * 100)
     code, err = _train(capsys, "--set", "trainer.max_steps=6", "-o", str(run), "--resume")
@@ -57,7 +38,7 @@ def test_resume_with_last_ckpt_damaged_or_truncated(finished_run: Path, tmp_path
 
 def test_resume_with_no_intact_checkpoint_says_so(finished_run: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    run = _copy_run(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     for ckpt in (run / "checkpoints").glob("*.ckpt"):
         ckpt.write_bytes(ckpt.read_bytes()[:500])
     code, err = _train(capsys, "--set", "trainer.max_steps=6", "-o", str(run), "--resume")
@@ -76,7 +57,7 @@ class Hostile:
 def test_resume_with_a_hostile_pickle_under_force_no_weights_only(finished_run: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    run = _copy_run(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     marker = tmp_path / "the_pickle_ran"
     for ckpt in (run / "checkpoints").glob("*.ckpt"):
         torch.save({"state_dict": {}, "payload": Hostile(marker)}, ckpt)
@@ -90,7 +71,7 @@ def test_last_ckpt_is_written_atomically(finished_run: Path, tmp_path: Path, mon
     """A kill during the write (here: the write fails half-way) leaves the previous last.ckpt whole."""
     from slimsep.training.checkpoints import AtomicCheckpointIO
 
-    last = _copy_run(finished_run, tmp_path) / "checkpoints" / "last.ckpt"
+    last = copy_run(finished_run, tmp_path) / "checkpoints" / "last.ckpt"
     before = last.read_bytes()
 
     def killed(obj: object, file: object) -> None:  # torch.save gets an open file (a full disk is then ENOSPC)
