@@ -141,7 +141,8 @@ def tradeoff_plot(summary: dict, kinds: dict[str, str], path: Path, condition: s
     ax.set_ylabel("SI-SDRi [dB]")
     ax.set_title(f"Quality vs compute ({condition})")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14))  # below the axes: never over a point
+    if ax.get_legend_handles_labels()[0]:  # no point had a finite score (every item left out): no legend to draw
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.14))  # below the axes: never over a point
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

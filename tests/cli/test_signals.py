@@ -35,6 +35,12 @@ def _wait_until(done: object, proc: subprocess.Popen, seconds: float = 120) -> N
         time.sleep(0.02)
 
 
+def _default_sighup() -> None:
+    """In the child: SIGHUP as a terminal session has it. Under ``nohup`` the suite inherits SIGHUP ignored, and
+    slimsep rightly leaves an ignored signal ignored, so the test would wait for a stop that never comes."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def test_sighup_during_separate_removes_temporaries_and_exits_129(tmp_path: Path) -> None:
     """A closed terminal or a dropped ssh session, while the second input is half written."""
     model = save_model(DSN(get_config("tiny")), tmp_path / "tiny.pt")
@@ -45,12 +51,15 @@ def test_sighup_during_separate_removes_temporaries_and_exits_129(tmp_path: Path
     out, ready = tmp_path / "o", tmp_path / "ready"
     proc = subprocess.Popen([sys.executable, "-c", BLOCKING_RUN, str(ready), str(tmp_path / "in" / "first.wav"),
                              str(tmp_path / "in" / "long.wav"), "--model", str(model), "-o", str(out)], cwd=REPO,
-                            stderr=subprocess.PIPE, text=True)
-    _wait_until(ready.exists, proc)
-    assert ready.exists(), "the run never reached the long file"
-    assert any(p.name.startswith(".long") for p in out.iterdir()), "the long file's temporary outputs exist"
-    proc.send_signal(signal.SIGHUP)
-    _, err = proc.communicate(timeout=60)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sighup)
+    try:
+        _wait_until(ready.exists, proc)
+        assert ready.exists(), "the run never reached the long file"
+        assert any(p.name.startswith(".long") for p in out.iterdir()), "the long file's temporary outputs exist"
+        proc.send_signal(signal.SIGHUP)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # a no-op once it has ended; never a stray process when an assertion fails
     assert proc.returncode == 129, err
     assert err.strip().splitlines()[-1].startswith("slimsep: stopped by SIGHUP; this run's temporary files"), err
     assert sorted(p.name for p in out.iterdir()) == ["first_slimsep.json", "first_spk1.wav", "first_spk2.wav"]

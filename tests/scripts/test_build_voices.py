@@ -147,5 +147,17 @@ def test_missing_clone_and_commit_name_the_problem(tmp_path: Path, capsys: pytes
                         .replace(f"@{commit}:audio/b", "@" + "0" * 40 + ":audio/b"))
     assert _build(clones, tmp_path / "out", manifest, "--jobs", "1") == 1
     err = capsys.readouterr().err
-    assert "FAILED other/repo@" in err and "no clone at" in err
+    assert "FAILED other/repo: no clone at" in err and "(1 files; git clone https://github.com/other/repo" in err
     assert f"commit {'0' * 40} is not in" in err and "2 of 2 files failed" in err
+
+
+def test_a_missing_clone_is_one_line_however_many_files_it_holds(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A new user without clones once got one FAILED line per file (3,822)."""
+    clones, commit = _origin(tmp_path)
+    manifest = _manifest(tmp_path, commit)
+    manifest.write_text(manifest.read_text().replace("owner/repo@", "other/repo@"))
+    assert _build(clones, tmp_path / "out", manifest, "--jobs", "1") == 1
+    err = capsys.readouterr().err
+    assert sum(line.startswith("FAILED") for line in err.splitlines()) == 1
+    assert "FAILED other/repo: no clone at" in err and "2 of 2 files failed" in err

@@ -1,4 +1,4 @@
-"""Issue 45: a full disk while ``evaluate`` writes its report was a traceback; now one line naming the file."""
+"""The evaluation report: a full disk while writing it, and its trade-off plot."""
 from __future__ import annotations
 
 import errno
@@ -27,3 +27,15 @@ def test_a_full_disk_while_writing_the_report(condition_tree: Path, tiny_model_p
     assert code == 1 and err == (f"slimsep: error: {out / 'summary.json'}: the disk is full (No space left on "
                                  f"device); free some space or write to another disk\n"), err
     assert not (out / "summary.json").exists() and not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_plot_with_no_scored_point_draws_no_empty_legend(tmp_path: Path) -> None:
+    """Every item left out (non-finite estimates): the plot is still written, without matplotlib's warning about
+    a legend with no entries (which reached users of ``evaluate``)."""
+    import warnings
+
+    from slimsep.evaluation.report import tradeoff_plot
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tradeoff_plot({}, {}, tmp_path / "plot.png").is_file()
