@@ -5,7 +5,7 @@ scores every such assignment (W ** R of them: 16 for 4 widths and 2 blocks), eac
 chunk, on condition folders (CORPUS/<split>/ov*_na*, as for `slimsep evaluate`), so the gates' choices can be put
 on the front they should reach. Prints one row per assignment, best SI-SDRi first within equal GMAC/s:
 
-    python scripts/block_widths.py snapshots/campaign_small_open_slimmable.pt --data CORPUS --split valid \\
+    python scripts/block_widths.py snapshots/campaign_conv_slimmable.pt --data CORPUS --split valid \\
         --task sep_noisy --limit 10
 """
 from __future__ import annotations

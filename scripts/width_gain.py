@@ -15,7 +15,7 @@ across widths. Prints:
 - with --gates: the gates' mean width (a fraction of full width, averaged over blocks) by talker count and by
   condition, and its correlation with the gain.
 
-    python scripts/width_gain.py snapshots/campaign_small_open_slimmable.pt --data CORPUS --split valid \\
+    python scripts/width_gain.py snapshots/campaign_conv_slimmable.pt --data CORPUS --split valid \\
         --task sep_noisy --limit 10 --gates runs/campaign_gate_day4_t0.6/model.pt
 """
 from __future__ import annotations
